@@ -1,0 +1,108 @@
+#pragma once
+// HTTP/1.1 wire codec over plain byte buffers — the only place Beast is used.
+//
+// Both sides live here so that Beast stays in one translation unit: the client
+// (request head writer, response reader) and the server used by the emulator and
+// the test server (request reader, response head writer). Readers are driven with
+// put(): the caller reads bytes from its own (standalone Asio) socket and feeds them.
+
+#include <codex/net/http_message.hpp>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace codex::net::codec {
+
+// ---- client side -------------------------------------------------------------
+
+/// Appends the request line and header block of `request` to `out` (Beast's
+/// serializer, split mode). The body is not copied: the caller writes
+/// request.body right after `out`. Adds Host, Content-Length (when a body or a
+/// method that carries one) and keeps the caller's other fields.
+void write_request_head(const http_request& request, std::string_view host, std::string& out);
+
+/// Parses one response. Make a new one per response (a parser is single-use).
+/// Errors from put()/finish(): protocol_error, response_too_large, connection_closed.
+class response_reader {
+ public:
+  struct limits {
+    std::size_t max_body = 64u << 20;
+    std::size_t max_header = 64u << 10;
+  };
+  /// `head_request`: the response to a HEAD has no body whatever Content-Length says.
+  response_reader(limits lim, bool head_request);
+  ~response_reader();
+  response_reader(const response_reader&) = delete;
+  response_reader& operator=(const response_reader&) = delete;
+
+  /// Feeds bytes; returns how many were consumed (fewer than given only once the
+  /// message is done, or on error).
+  std::size_t put(std::span<const char> bytes, std::error_code& ec);
+  /// Tells the parser the peer closed: completes a close-delimited body or reports
+  /// connection_closed for a truncated message.
+  void put_eof(std::error_code& ec);
+  bool done() const noexcept;
+  /// True once any byte of a response was received (so a retry is no longer safe).
+  bool started() const noexcept { return started_; }
+  /// The server allows the connection to be reused (HTTP/1.1, no Connection: close).
+  bool keep_alive() const noexcept;
+  /// Moves the parsed response out; only after done().
+  http_response release();
+
+ private:
+  struct parser;
+  static constexpr std::size_t storage_size = 1024;
+  alignas(std::max_align_t) unsigned char storage_[storage_size];
+  parser* parser_;
+  bool started_ = false;
+};
+
+// ---- server side -------------------------------------------------------------
+
+/// One parsed request as a server sees it.
+struct server_request {
+  http_method method = http_method::get;
+  std::string method_text;  ///< as sent, for 405 diagnostics of unknown methods
+  std::string target;
+  header_list headers;
+  std::string body;         ///< capacity >= size + body_padding
+  bool keep_alive = true;
+};
+
+/// Parses one request. Errors: payload_too_large (body over the limit — detected
+/// from Content-Length before the body is read), protocol_error, connection_closed.
+class request_reader {
+ public:
+  struct limits {
+    std::size_t max_body = 8u << 20;
+    std::size_t max_header = 16u << 10;
+  };
+  explicit request_reader(limits lim);
+  ~request_reader();
+  request_reader(const request_reader&) = delete;
+  request_reader& operator=(const request_reader&) = delete;
+
+  std::size_t put(std::span<const char> bytes, std::error_code& ec);
+  void put_eof(std::error_code& ec);
+  bool done() const noexcept;
+  bool header_done() const noexcept;
+  /// Moves the parsed request out; only after done().
+  server_request release();
+
+ private:
+  struct parser;
+  static constexpr std::size_t storage_size = 1024;
+  alignas(std::max_align_t) unsigned char storage_[storage_size];
+  parser* parser_;
+};
+
+/// Appends a response's status line and headers to `out` (Beast's serializer), with
+/// Content-Length = body_size and "Connection: close" unless keep_alive. The caller
+/// writes the body after it.
+void write_response_head(int status, const header_list& headers, std::size_t body_size,
+                         bool keep_alive, std::string& out);
+
+}  // namespace codex::net::codec

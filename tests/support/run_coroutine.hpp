@@ -1,0 +1,58 @@
+#pragma once
+// Runs a coroutine test to completion on an io_context, with a deadline.
+//
+// As Boost.Redis's run_coroutine_test: the io_context runs until the coroutine
+// finishes or the deadline passes; the coroutine's exception is rethrown here, and a
+// coroutine that never finished fails the test — co_spawn(detached) would hide both.
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace codex::test {
+
+/// Runs `make_coroutine(executor)` (returning asio::awaitable<T>) on a fresh
+/// io_context driven by `threads` threads and returns its value. Throws what the
+/// coroutine threw, or std::runtime_error when it did not finish within `deadline`.
+template <class MakeCoroutine>
+auto run_coroutine(MakeCoroutine make_coroutine,
+                   std::chrono::milliseconds deadline = std::chrono::seconds(30), int threads = 1) {
+  asio::io_context io{threads};
+  using awaitable_type = decltype(make_coroutine(io.get_executor()));
+  using value_type = typename awaitable_type::value_type;
+  using stored_type = std::conditional_t<std::is_void_v<value_type>, bool, value_type>;
+
+  std::exception_ptr failure;
+  std::optional<stored_type> value;
+  std::atomic<bool> finished{false};
+  auto on_done = [&](std::exception_ptr e, auto&&... v) {
+    failure = e;
+    if constexpr (sizeof...(v) == 0) {
+      value.emplace(true);
+    } else if (!e) {
+      value.emplace(std::move(v)...);
+    }
+    finished = true;
+    io.stop();  // background work (idle timers, server threads' sockets) must not keep us here
+  };
+  asio::co_spawn(io, make_coroutine(io.get_executor()), on_done);
+
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < threads; ++i) helpers.emplace_back([&] { io.run_for(deadline); });
+  io.run_for(deadline);
+  io.stop();
+  for (auto& t : helpers) t.join();
+  if (!finished) throw std::runtime_error("coroutine did not finish within its deadline");
+  if (failure) std::rethrow_exception(failure);
+  if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+}
+
+}  // namespace codex::test
