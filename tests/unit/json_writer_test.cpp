@@ -1,0 +1,211 @@
+// codex::json::writer: escaping, UTF-8 validation, nesting, numbers, round trip.
+
+#include <codex/json/writer.hpp>
+
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+using codex::errc;
+using codex::json::writer;
+
+namespace {
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  writer w{out};
+  w.string(s);
+  REQUIRE_FALSE(w.error());
+  return out;
+}
+
+std::error_code quote_error(std::string_view s) {
+  std::string out = "prefix";
+  writer w{out};
+  w.string(s);
+  CHECK(out == "prefix");  // a failed call leaves the output as it was
+  return w.error();
+}
+
+}  // namespace
+
+TEST_CASE("strings are quoted and escaped", "[json_writer]") {
+  CHECK(quoted("") == R"("")");
+  CHECK(quoted("plain") == R"("plain")");
+  CHECK(quoted("a\"b\\c") == R"("a\"b\\c")");
+  CHECK(quoted("\b\f\n\r\t") == R"("\b\f\n\r\t")");
+  CHECK(quoted("/") == R"("/")");
+}
+
+TEST_CASE("other control characters use \\u00XX", "[json_writer]") {
+  CHECK(quoted(std::string_view("\0", 1)) == R"("\u0000")");
+  CHECK(quoted("\x01\x1f") == R"("\u0001\u001f")");
+  CHECK(quoted("x\x0by") == R"("x\u000by")");
+  CHECK(quoted("\x7f") == "\"\x7f\"");  // DEL is not a control character for JSON
+}
+
+TEST_CASE("non-ASCII UTF-8 passes through", "[json_writer]") {
+  CHECK(quoted("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+  CHECK(quoted("\xe2\x82\xac") == "\"\xe2\x82\xac\"");          // U+20AC
+  CHECK(quoted("\xef\xbf\xbf") == "\"\xef\xbf\xbf\"");          // U+FFFF
+  CHECK(quoted("\xf0\x9f\x98\x80") == "\"\xf0\x9f\x98\x80\"");  // U+1F600
+  CHECK(quoted("\xf4\x8f\xbf\xbf") == "\"\xf4\x8f\xbf\xbf\"");  // U+10FFFF
+  CHECK(quoted("\xed\x9f\xbf") == "\"\xed\x9f\xbf\"");          // U+D7FF, last before surrogates
+}
+
+TEST_CASE("invalid UTF-8 is rejected", "[json_writer]") {
+  const char* bad[] = {
+      "\x80",              // lone continuation byte
+      "\xc3",              // truncated 2-byte sequence
+      "\xc3x",             // bad continuation
+      "\xc0\xaf",          // overlong '/'
+      "\xc1\xbf",          // overlong
+      "\xe0\x80\xaf",      // overlong 3-byte
+      "\xe0\x9f\xbf",      // overlong 3-byte (U+07FF)
+      "\xf0\x80\x80\xaf",  // overlong 4-byte
+      "\xf0\x8f\xbf\xbf",  // overlong 4-byte (U+FFFF)
+      "\xed\xa0\x80",      // U+D800 (surrogate)
+      "\xed\xbf\xbf",      // U+DFFF (surrogate)
+      "\xf4\x90\x80\x80",  // U+110000
+      "\xf5\x80\x80\x80",  // lead byte out of range
+      "\xff",
+      "\xe2\x82",          // truncated at the end
+      "ok\xf0\x9f\x98",    // truncated 4-byte
+  };
+  for (const char* s : bad) {
+    INFO("input bytes: " << s);
+    CHECK(quote_error(s) == errc::invalid_utf8);
+    CHECK_FALSE(codex::json::is_valid_utf8(s));
+  }
+}
+
+TEST_CASE("the first error sticks and later calls do nothing", "[json_writer]") {
+  std::string out;
+  writer w{out};
+  w.begin_array().string("a").string("\xff").string("b").end_array();
+  CHECK(w.error() == errc::invalid_utf8);
+  CHECK(out == R"(["a")");
+  CHECK_FALSE(w.complete());
+}
+
+TEST_CASE("keys are escaped and validated", "[json_writer]") {
+  std::string out;
+  writer w{out};
+  w.begin_object().key("a\"b").int64(1).key("\xc0\x80");
+  CHECK(w.error() == errc::invalid_utf8);
+  CHECK(out == R"({"a\"b":1)");
+}
+
+TEST_CASE("commas and nesting", "[json_writer]") {
+  std::string out;
+  writer w{out};
+  w.begin_object()
+      .key("a").begin_array().int64(1).int64(-2).begin_object().end_object().begin_array().end_array().end_array()
+      .key("b").begin_object().key("c").null().key("d").boolean(true).key("e").boolean(false).end_object()
+      .key("f").raw(R"({"x":[1,2]})")
+      .key("g").uint64(std::numeric_limits<std::uint64_t>::max())
+      .end_object();
+  REQUIRE_FALSE(w.error());
+  CHECK(w.complete());
+  CHECK(out == R"({"a":[1,-2,{},[]],"b":{"c":null,"d":true,"e":false},"f":{"x":[1,2]},"g":18446744073709551615})");
+}
+
+TEST_CASE("misuse is reported as invalid_argument", "[json_writer]") {
+  SECTION("value without key in an object") {
+    std::string out;
+    writer w{out};
+    w.begin_object().int64(1);
+    CHECK(w.error() == errc::invalid_argument);
+  }
+  SECTION("key in an array") {
+    std::string out;
+    writer w{out};
+    w.begin_array().key("k");
+    CHECK(w.error() == errc::invalid_argument);
+  }
+  SECTION("mismatched end") {
+    std::string out;
+    writer w{out};
+    w.begin_array().end_object();
+    CHECK(w.error() == errc::invalid_argument);
+  }
+  SECTION("end after a dangling key") {
+    std::string out;
+    writer w{out};
+    w.begin_object().key("k").end_object();
+    CHECK(w.error() == errc::invalid_argument);
+  }
+  SECTION("two top-level values") {
+    std::string out;
+    writer w{out};
+    w.int64(1).int64(2);
+    CHECK(w.error() == errc::invalid_argument);
+  }
+  SECTION("too deep") {
+    std::string out;
+    writer w{out};
+    for (unsigned i = 0; i < writer::max_depth; ++i) w.begin_array();
+    CHECK_FALSE(w.error());
+    w.begin_array();
+    CHECK(w.error() == errc::invalid_argument);
+  }
+}
+
+TEST_CASE("numbers", "[json_writer]") {
+  auto num = [](double d) {
+    std::string out;
+    writer w{out};
+    w.number(d);
+    return std::make_pair(out, w.error());
+  };
+  CHECK(num(0.5).first == "0.5");
+  CHECK(num(0.1).first == "0.1");
+  CHECK(num(-3.0).first == "-3");
+  CHECK(num(1e300).first == "1e+300");
+  CHECK(num(std::nan("")).second == errc::invalid_argument);
+  CHECK(num(std::numeric_limits<double>::infinity()).second == errc::invalid_argument);
+  CHECK(num(-std::numeric_limits<double>::infinity()).second == errc::invalid_argument);
+
+  std::string out;
+  writer w{out};
+  w.begin_array().int64(std::numeric_limits<std::int64_t>::min()).int64(0).end_array();
+  CHECK(out == "[-9223372036854775808,0]");
+}
+
+TEST_CASE("output round-trips through simdjson", "[json_writer]") {
+  std::string every_byte;
+  for (int c = 1; c < 0x80; ++c) every_byte.push_back(static_cast<char>(c));
+  every_byte += "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  every_byte.push_back('\0');
+
+  std::string out;
+  writer w{out};
+  w.begin_object()
+      .key("s").string(every_byte)
+      .key("d").number(0.1)
+      .key("i").int64(-42)
+      .key("list").begin_array().string("x").boolean(true).null().end_array()
+      .end_object();
+  REQUIRE(w.complete());
+
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(out);
+  auto doc = parser.iterate(padded);
+  std::string_view s;
+  REQUIRE(doc["s"].get_string().get(s) == simdjson::SUCCESS);
+  CHECK(s == every_byte);
+  double d = 0;
+  REQUIRE(doc["d"].get_double().get(d) == simdjson::SUCCESS);
+  CHECK(d == 0.1);
+  std::int64_t i = 0;
+  REQUIRE(doc["i"].get_int64().get(i) == simdjson::SUCCESS);
+  CHECK(i == -42);
+  simdjson::ondemand::array list;
+  REQUIRE(doc["list"].get_array().get(list) == simdjson::SUCCESS);
+  std::size_t n = 0;
+  REQUIRE(list.count_elements().get(n) == simdjson::SUCCESS);
+  CHECK(n == 3);
+}
