@@ -65,7 +65,8 @@ class response_reader {
 /// One parsed request as a server sees it.
 struct server_request {
   http_method method = http_method::get;
-  std::string method_text;  ///< as sent, for 405 diagnostics of unknown methods
+  bool method_known = true;  ///< false for methods outside http_method (answer 405)
+  std::string method_text;   ///< as sent
   std::string target;
   header_list headers;
   std::string body;         ///< capacity >= size + body_padding
@@ -89,6 +90,9 @@ class request_reader {
   void put_eof(std::error_code& ec);
   bool done() const noexcept;
   bool header_done() const noexcept;
+  /// The header is complete and asks for "Expect: 100-continue": the server
+  /// should send "HTTP/1.1 100 Continue" before reading the body (curl waits otherwise).
+  bool expects_continue() const noexcept;
   /// Moves the parsed request out; only after done().
   server_request release();
 

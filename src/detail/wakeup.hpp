@@ -1,0 +1,98 @@
+#pragma once
+// A one-shot, thread-safe wake-up for one waiting coroutine.
+//
+// wait() suspends until wake() is called from any thread, or until the waiter is
+// cancelled (through its Asio cancellation slot, e.g. by `wait() || timer`).
+// Whichever happens first wins, and both sides learn which: a waker that lost keeps
+// what it meant to hand over. A steady_timer cannot serve here because timers are not
+// safe to cancel from another thread while the waiter may be arming them.
+
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/post.hpp>
+#include <asio/prefer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace codex::detail {
+
+class wakeup : public std::enable_shared_from_this<wakeup> {
+ public:
+  /// Completes with true when woken, false when cancelled. Call at most once.
+  asio::awaitable<bool> wait() {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
+        [self = shared_from_this()](auto handler) { self->park(std::move(handler)); }, asio::use_awaitable);
+  }
+
+  /// Wakes the waiter (now, or as soon as it waits). Returns false if it had been
+  /// cancelled first.
+  bool wake() { return finish(state::woken); }
+
+  /// Cancels the wait. Returns false if it had been woken first.
+  bool cancel() { return finish(state::cancelled); }
+
+ private:
+  enum class state { idle, waiting, woken, cancelled };
+
+  struct parked {
+    virtual ~parked() = default;
+    virtual void complete(bool woken) = 0;
+  };
+
+  template <class Handler>
+  struct parked_handler final : parked {
+    explicit parked_handler(Handler h)
+        : handler(std::move(h)),
+          work(asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked)) {}
+    void complete(bool woken) override {
+      // Posted, never run inline: the waker may hold its own locks.
+      asio::post(work, [h = std::move(handler), woken]() mutable { std::move(h)(woken); });
+    }
+    Handler handler;
+    decltype(asio::prefer(std::declval<asio::associated_executor_t<Handler>>(),
+                          asio::execution::outstanding_work.tracked)) work;
+  };
+
+  template <class Handler>
+  void park(Handler handler) {
+    std::unique_lock lock(mutex_);
+    if (state_ == state::woken || state_ == state::cancelled) {
+      const bool woken = state_ == state::woken;
+      lock.unlock();
+      parked_handler<Handler>(std::move(handler)).complete(woken);
+      return;
+    }
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+      slot.assign([weak = weak_from_this()](asio::cancellation_type) {
+        if (auto self = weak.lock()) self->cancel();
+      });
+    }
+    parked_ = std::make_unique<parked_handler<Handler>>(std::move(handler));
+    state_ = state::waiting;
+  }
+
+  bool finish(state outcome) {
+    std::unique_ptr<parked> to_complete;
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ == state::woken || state_ == state::cancelled) return state_ == outcome;
+      state_ = outcome;
+      to_complete = std::move(parked_);
+    }
+    if (to_complete) to_complete->complete(outcome == state::woken);
+    return true;
+  }
+
+  std::mutex mutex_;
+  state state_ = state::idle;
+  std::unique_ptr<parked> parked_;
+};
+
+}  // namespace codex::detail

@@ -1,0 +1,227 @@
+#include "net/connection.hpp"
+
+#include "net/http_codec.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <openssl/ssl.h>
+
+#include <array>
+
+namespace codex::net {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t initial_read_buffer = 16 * 1024;
+
+}  // namespace
+
+connection::connection(asio::any_io_executor executor, tls_context& tls, const url& origin)
+    : strand_(asio::make_strand(executor)),
+      tls_(tls),
+      origin_(origin),
+      host_header_(origin.authority()),
+      resolver_(strand_),
+      stream_(strand_, tls.native()),
+      watchdog_(strand_),
+      read_buffer_(initial_read_buffer),
+      created_at_(clock::now()),
+      last_used_at_(created_at_) {}
+
+connection::~connection() = default;
+
+asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, clock::time_point deadline,
+                                                       exchange_limits limits) {
+  // The exchange runs as its own coroutine on the strand. A cancellation from the
+  // caller arrives on the caller's thread; it is re-emitted on the strand, because
+  // Asio's cancellation slots (and the socket) are not safe to touch from two threads.
+  auto initiate = [this, request, deadline, limits](auto handler) {
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+      slot.assign([strand = strand_, signal](asio::cancellation_type type) {
+        asio::post(strand, [signal, type] { signal->emit(type); });
+      });
+    }
+    auto caller_executor = asio::get_associated_executor(handler);
+    auto on_done = [handler = std::move(handler), signal](std::exception_ptr failure,
+                                                          exchange_outcome outcome) mutable {
+      if (failure) outcome = exchange_outcome{};  // only allocation failure can throw in there
+      std::move(handler)(std::move(outcome));
+    };
+    asio::co_spawn(strand_, exchange_on_strand(request, deadline, limits),
+                   asio::bind_cancellation_slot(signal->slot(),
+                                                asio::bind_executor(caller_executor, std::move(on_done))));
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(exchange_outcome)>(
+      std::move(initiate), asio::use_awaitable);
+}
+
+asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_request* request,
+                                                                 clock::time_point deadline,
+                                                                 exchange_limits limits) {
+  exchange_outcome outcome;
+  busy_ = true;
+  timed_out_ = false;
+  auto fail = [&](std::error_code ec) {
+    reusable_ = false;
+    busy_ = false;
+    outcome.response = ec;
+    return std::move(outcome);
+  };
+  if (clock::now() >= deadline) co_return fail(make_error_code(errc::timeout));
+  arm_watchdog(deadline);
+
+  if (!connected_) {
+    if (auto ec = co_await connect()) co_return fail(ec);
+  }
+
+  write_buffer_.clear();
+  codec::write_request_head(*request, host_header_, write_buffer_);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(write_buffer_), asio::buffer(request->body)};
+  if (auto [ec, written] = co_await asio::async_write(stream_, buffers, use_tuple); ec) co_return fail(classify(ec));
+
+  http_response response;
+  bool started = false;
+  auto ec = co_await read_response(response, request->method == http_method::head, limits, started);
+  outcome.response_started = started;
+  if (ec) co_return fail(ec);
+
+  if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
+  last_used_at_ = clock::now();
+  busy_ = false;
+  outcome.response = std::move(response);
+  co_return outcome;
+}
+
+asio::awaitable<std::error_code> connection::connect() {
+  auto& socket = stream_.next_layer();
+  std::error_code ec;
+  if (origin_.host_is_ip()) {
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(origin_.host), origin_.port);
+    std::tie(ec) = co_await socket.async_connect(endpoint, use_tuple);
+  } else {
+    auto [resolve_ec, endpoints] =
+        co_await resolver_.async_resolve(origin_.host, std::to_string(origin_.port), use_tuple);
+    if (resolve_ec) co_return timed_out_ ? make_error_code(errc::timeout) : make_error_code(errc::resolve_failed);
+    std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, use_tuple);
+  }
+  if (ec) {
+    const auto typed = classify(ec);
+    co_return typed == errc::io_error || typed == errc::connection_reset ? make_error_code(errc::connect_failed)
+                                                                         : typed;
+  }
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+
+  if (auto prepare_ec = tls_.prepare(stream_.native_handle(), origin_.host, origin_.host_is_ip()))
+    co_return prepare_ec;
+  std::tie(ec) = co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (ec) {
+    if (timed_out_) co_return make_error_code(errc::timeout);
+    if (ec == asio::error::operation_aborted) co_return make_error_code(errc::cancelled);
+    co_return make_error_code(tls_context::classify_handshake_failure(stream_.native_handle()));
+  }
+  session_resumed_ = SSL_session_reused(stream_.native_handle()) == 1;
+  connected_ = true;
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> connection::read_response(http_response& out, bool head_request,
+                                                           exchange_limits limits, bool& started) {
+  codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header}, head_request);
+  std::error_code ec;
+  while (!reader.done()) {
+    if (read_begin_ < read_end_) {
+      const std::size_t used = reader.put({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, ec);
+      started = started || reader.started();
+      if (ec) co_return ec;
+      read_begin_ += used;
+      if (used > 0 || reader.done()) continue;
+    }
+    // The parser needs more bytes than the buffer holds: make room after what is kept.
+    if (read_begin_ > 0) {
+      std::copy(read_buffer_.begin() + read_begin_, read_buffer_.begin() + read_end_, read_buffer_.begin());
+      read_end_ -= read_begin_;
+      read_begin_ = 0;
+    }
+    if (read_end_ == read_buffer_.size()) read_buffer_.resize(read_buffer_.size() * 2);
+    auto [read_ec, n] = co_await stream_.async_read_some(
+        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), use_tuple);
+    if (read_ec) {
+      if (read_ec == asio::error::eof || read_ec == asio::ssl::error::stream_truncated) {
+        reader.put_eof(ec);
+        if (!ec) break;  // a close-delimited body ended: the response is complete
+        started = started || reader.started();
+        co_return timed_out_ ? make_error_code(errc::timeout) : ec;
+      }
+      co_return classify(read_ec);
+    }
+    started = true;
+    read_end_ += n;
+  }
+  // Bytes after the response would be a protocol violation (no pipelining here).
+  if (!reader.keep_alive() || read_begin_ != read_end_) reusable_ = false;
+  out = reader.release();
+  if (read_buffer_.size() > 4 * initial_read_buffer) {  // don't keep a large-body buffer while idle
+    read_buffer_.resize(initial_read_buffer);
+    read_buffer_.shrink_to_fit();
+  }
+  read_begin_ = read_end_ = 0;
+  co_return std::error_code{};
+}
+
+void connection::arm_watchdog(clock::time_point deadline) {
+  deadline_ = deadline;
+  // Lazy re-arming: while the armed expiry is not later than the new deadline, the
+  // timer is left alone and, when it fires, re-arms itself for the current deadline.
+  // With a fixed per-request timeout this costs one timer operation per timeout
+  // period, not one per request.
+  if (watchdog_armed_ && watchdog_.expiry() <= deadline) return;
+  watchdog_armed_ = true;
+  watchdog_.expires_at(deadline);
+  watchdog_.async_wait([weak = weak_from_this(), generation = ++watchdog_generation_](std::error_code) {
+    if (auto self = weak.lock()) self->on_watchdog(generation);
+  });
+}
+
+void connection::on_watchdog(std::uint64_t generation) {
+  if (generation != watchdog_generation_) return;  // superseded by an earlier deadline
+  watchdog_armed_ = false;
+  if (!busy_) return;
+  if (clock::now() < deadline_) {
+    arm_watchdog(deadline_);
+    return;
+  }
+  // Closing (not cancelling) stops every stage, including one the TLS engine is
+  // about to start; the connection is never reused afterwards.
+  timed_out_ = true;
+  reusable_ = false;
+  resolver_.cancel();
+  std::error_code ignored;
+  stream_.next_layer().close(ignored);
+}
+
+std::error_code connection::classify(const std::error_code& io_error) const {
+  if (timed_out_) return make_error_code(errc::timeout);
+  if (io_error == asio::error::operation_aborted) return make_error_code(errc::cancelled);
+  if (io_error == asio::error::eof || io_error == asio::ssl::error::stream_truncated)
+    return make_error_code(errc::connection_closed);
+  if (io_error == asio::error::connection_reset || io_error == asio::error::broken_pipe ||
+      io_error == asio::error::connection_aborted)
+    return make_error_code(errc::connection_reset);
+  if (io_error == asio::error::connection_refused || io_error == asio::error::host_unreachable ||
+      io_error == asio::error::network_unreachable || io_error == asio::error::timed_out)
+    return make_error_code(errc::connect_failed);
+  return make_error_code(errc::io_error);
+}
+
+}  // namespace codex::net

@@ -1,0 +1,99 @@
+#pragma once
+// One keep-alive TLS connection of the pool, and the exchange of one request on it.
+
+#include "net/tls_context.hpp"
+
+#include <codex/net/http_message.hpp>
+#include <codex/net/url.hpp>
+#include <codex/result.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace codex::net {
+
+/// Limits of one exchange.
+struct exchange_limits {
+  std::size_t max_body;
+  std::size_t max_header;
+};
+
+/// What one exchange produced.
+struct exchange_outcome {
+  result<http_response> response = make_error_code(errc::io_error);
+  /// Some response byte arrived (resending is no longer safe for non-idempotent requests).
+  bool response_started = false;
+};
+
+/// A TLS connection used by one request at a time. All of its I/O, and its deadline
+/// watchdog, run on its own strand: the pool may hand it to coroutines running on any
+/// thread. Must be owned by a shared_ptr (the watchdog holds a weak one).
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  connection(asio::any_io_executor executor, tls_context& tls, const url& origin);
+  ~connection();
+
+  /// Connects if needed, writes the request and reads one response, all before
+  /// `deadline`. Runs on the connection's strand. The request must outlive the call.
+  asio::awaitable<exchange_outcome> exchange(const http_request* request, clock::time_point deadline,
+                                             exchange_limits limits);
+
+  /// Whether the connection may carry another request (no error, no timeout, no
+  /// cancellation, no "Connection: close", no stray bytes, ssl stream intact).
+  bool reusable() const noexcept { return reusable_; }
+  /// True once a response has completed on it (a failure on a used connection may
+  /// mean the server closed it while idle).
+  bool used() const noexcept { return requests_completed_ > 0; }
+  bool session_resumed() const noexcept { return session_resumed_; }
+  clock::time_point created_at() const noexcept { return created_at_; }
+  clock::time_point last_used_at() const noexcept { return last_used_at_; }
+
+ private:
+  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+  asio::awaitable<std::error_code> connect();
+  asio::awaitable<exchange_outcome> exchange_on_strand(const http_request* request, clock::time_point deadline,
+                                                       exchange_limits limits);
+  asio::awaitable<std::error_code> read_response(http_response& out, bool head_request, exchange_limits limits,
+                                                 bool& started);
+  void arm_watchdog(clock::time_point deadline);
+  void on_watchdog(std::uint64_t generation);
+  std::error_code classify(const std::error_code& io_error) const;
+
+  asio::strand<asio::any_io_executor> strand_;
+  tls_context& tls_;
+  const url& origin_;
+  std::string host_header_;
+  asio::ip::tcp::resolver resolver_;
+  tls_stream stream_;
+  asio::steady_timer watchdog_;
+
+  std::vector<char> read_buffer_;
+  std::size_t read_begin_ = 0;
+  std::size_t read_end_ = 0;
+  std::string write_buffer_;
+
+  clock::time_point created_at_;
+  clock::time_point last_used_at_;
+  clock::time_point deadline_{};
+  std::uint64_t watchdog_generation_ = 0;
+  std::uint64_t requests_completed_ = 0;
+  bool watchdog_armed_ = false;
+  bool busy_ = false;
+  bool timed_out_ = false;
+  bool connected_ = false;
+  bool reusable_ = true;
+  bool session_resumed_ = false;
+};
+
+}  // namespace codex::net

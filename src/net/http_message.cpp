@@ -1,0 +1,43 @@
+#include <codex/net/http_message.hpp>
+
+#include <algorithm>
+
+namespace codex::net {
+
+std::string_view to_string(http_method m) noexcept {
+  switch (m) {
+    case http_method::get: return "GET";
+    case http_method::head: return "HEAD";
+    case http_method::post: return "POST";
+    case http_method::put: return "PUT";
+    case http_method::patch: return "PATCH";
+    case http_method::delete_: return "DELETE";
+  }
+  return "GET";
+}
+
+bool is_idempotent(http_method m) noexcept { return m != http_method::post && m != http_method::patch; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
+           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
+         });
+}
+
+void header_list::set(std::string_view name, std::string value) {
+  erase(name);
+  fields_.emplace_back(std::string(name), std::move(value));
+}
+
+void header_list::erase(std::string_view name) {
+  std::erase_if(fields_, [&](const field& f) { return iequals(f.first, name); });
+}
+
+std::optional<std::string_view> header_list::find(std::string_view name) const noexcept {
+  for (const auto& f : fields_)
+    if (iequals(f.first, name)) return std::string_view(f.second);
+  return std::nullopt;
+}
+
+}  // namespace codex::net

@@ -1,0 +1,79 @@
+#include "net/tls_context.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace codex::net {
+namespace {
+
+[[noreturn]] void throw_config_error(std::string message) {
+  throw codex::error(error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)});
+}
+
+}  // namespace
+
+tls_context::tls_context(const tls_options& options)
+    : context_(asio::ssl::context::tls_client), verify_peer_(options.verify_peer) {
+  SSL_CTX* ctx = context_.native_handle();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // The client keeps sessions itself (one per origin), not in OpenSSL's internal cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+
+  std::error_code ec;
+  if (!options.ca_file.empty()) {
+    context_.load_verify_file(options.ca_file, ec);
+    if (ec) throw_config_error("cannot load CA file " + options.ca_file);
+  }
+  if (!options.ca_directory.empty()) {
+    context_.add_verify_path(options.ca_directory, ec);
+    if (ec) throw_config_error("cannot use CA directory " + options.ca_directory);
+  }
+  if (options.effective_use_system_store()) {
+    context_.set_default_verify_paths(ec);
+    if (ec) throw_config_error("cannot load the system trust store");
+  }
+  context_.set_verify_mode(verify_peer_ ? asio::ssl::verify_peer : asio::ssl::verify_none);
+}
+
+std::error_code tls_context::prepare(SSL* ssl, const std::string& host, bool host_is_ip) {
+  if (!host_is_ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1)
+    return make_error_code(errc::tls_handshake_failed);
+  if (verify_peer_) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int ok = host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                              : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (ok != 1) return make_error_code(errc::invalid_url);
+  }
+  std::shared_ptr<SSL_SESSION> session;
+  {
+    std::lock_guard lock(session_mutex_);
+    session = session_;
+  }
+  if (session) SSL_set_session(ssl, session.get());  // a stale session only costs a full handshake
+  return {};
+}
+
+errc tls_context::classify_handshake_failure(SSL* ssl) noexcept {
+  switch (SSL_get_verify_result(ssl)) {
+    case X509_V_OK: return errc::tls_handshake_failed;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return errc::host_name_mismatch;
+    default: return errc::certificate_rejected;
+  }
+}
+
+void tls_context::remember_session(SSL* ssl) {
+  SSL_SESSION* raw = SSL_get1_session(ssl);
+  if (raw == nullptr) return;
+  if (SSL_SESSION_is_resumable(raw) != 1) {
+    SSL_SESSION_free(raw);
+    return;
+  }
+  std::shared_ptr<SSL_SESSION> session(raw, SSL_SESSION_free);
+  std::lock_guard lock(session_mutex_);
+  session_ = std::move(session);
+}
+
+}  // namespace codex::net
