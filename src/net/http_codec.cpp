@@ -159,6 +159,11 @@ std::size_t response_reader::put(std::span<const char> bytes, std::error_code& e
 }
 
 void response_reader::put_eof(std::error_code& ec) {
+  // Beast requires that some bytes were parsed before an EOF is reported.
+  if (!parser_->got_some()) {
+    ec = make_error_code(errc::connection_closed);
+    return;
+  }
   beast_error beast_ec;
   parser_->put_eof(beast_ec);
   ec = map_parse_error(beast_ec, errc::response_too_large);
@@ -204,6 +209,11 @@ std::size_t request_reader::put(std::span<const char> bytes, std::error_code& ec
 }
 
 void request_reader::put_eof(std::error_code& ec) {
+  // Beast requires that some bytes were parsed before an EOF is reported.
+  if (!parser_->got_some()) {
+    ec = make_error_code(errc::connection_closed);
+    return;
+  }
   beast_error beast_ec;
   parser_->put_eof(beast_ec);
   ec = map_parse_error(beast_ec, errc::payload_too_large);

@@ -1,0 +1,169 @@
+// The codec driven as the connection drives it: bytes in arbitrary pieces.
+#include "net/http_codec.hpp"
+
+#include <codex/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using codex::errc;
+using namespace codex::net;
+
+namespace {
+
+/// Feeds `wire` to a reader in pieces of `step` bytes, re-presenting unconsumed
+/// bytes as the connection does. Returns the error (if any) and whether it finished.
+template <class Reader>
+std::error_code feed(Reader& reader, std::string_view wire, std::size_t step, bool eof_at_end = false) {
+  std::string pending;
+  std::error_code ec;
+  for (std::size_t at = 0; at < wire.size() && !reader.done(); at += step) {
+    pending.append(wire.substr(at, step));
+    const std::size_t used = reader.put({pending.data(), pending.size()}, ec);
+    if (ec) return ec;
+    pending.erase(0, used);
+  }
+  if (eof_at_end && !reader.done()) reader.put_eof(ec);
+  return ec;
+}
+
+const std::string ok_response =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: req_1\r\nContent-Length: 11\r\n\r\n"
+    "{\"a\":\"bc\"}\n";
+
+}  // namespace
+
+TEST_CASE("codec: request head is a valid HTTP/1.1 head with Host and Content-Length", "[codec]") {
+  http_request request{.method = http_method::post, .target = "/v1/documents?x=1", .body = "{}"};
+  request.headers.add("X-API-Key", "k");
+  std::string out;
+  codec::write_request_head(request, "127.0.0.1:8443", out);
+  CHECK(out.starts_with("POST /v1/documents?x=1 HTTP/1.1\r\n"));
+  CHECK(out.find("Host: 127.0.0.1:8443\r\n") != std::string::npos);
+  CHECK(out.find("X-API-Key: k\r\n") != std::string::npos);
+  CHECK(out.find("Content-Length: 2\r\n") != std::string::npos);
+  CHECK(out.ends_with("\r\n\r\n"));
+
+  std::string get_head;
+  codec::write_request_head({.target = "/v1/account"}, "h", get_head);
+  CHECK(get_head.find("Content-Length") == std::string::npos);
+}
+
+TEST_CASE("codec: a response parses whatever the read sizes", "[codec]") {
+  for (std::size_t step : {1u, 2u, 7u, 64u, 4096u}) {
+    INFO("step " << step);
+    codec::response_reader reader({}, false);
+    REQUIRE_FALSE(feed(reader, ok_response, step));
+    REQUIRE(reader.done());
+    CHECK(reader.keep_alive());
+    auto response = reader.release();
+    CHECK(response.status == 200);
+    CHECK(response.headers.find("x-request-id") == "req_1");
+    CHECK(response.body == "{\"a\":\"bc\"}\n");
+    CHECK(response.body.capacity() >= response.body.size() + body_padding);
+  }
+}
+
+TEST_CASE("codec: chunked and close-delimited bodies", "[codec]") {
+  const std::string chunked =
+      "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n";
+  codec::response_reader reader({}, false);
+  REQUIRE_FALSE(feed(reader, chunked, 3));
+  REQUIRE(reader.done());
+  auto response = reader.release();
+  CHECK(response.status == 201);
+  CHECK(response.body == "abcdefg");
+  CHECK(response.body.capacity() >= response.body.size() + body_padding);
+
+  const std::string until_close = "HTTP/1.1 200 OK\r\n\r\nall of it";
+  codec::response_reader close_reader({}, false);
+  REQUIRE_FALSE(feed(close_reader, until_close, 5, true));
+  REQUIRE(close_reader.done());
+  CHECK_FALSE(close_reader.keep_alive());  // the connection ended the body
+  CHECK(close_reader.release().body == "all of it");
+}
+
+TEST_CASE("codec: Connection: close and HEAD", "[codec]") {
+  codec::response_reader closing({}, false);
+  REQUIRE_FALSE(feed(closing, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", 4));
+  REQUIRE(closing.done());
+  CHECK_FALSE(closing.keep_alive());
+
+  codec::response_reader head({}, true);  // Content-Length announces a body HEAD never gets
+  REQUIRE_FALSE(feed(head, "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 8));
+  CHECK(head.done());
+  CHECK(head.release().body.empty());
+}
+
+TEST_CASE("codec: every truncation of a response is connection_closed, never success", "[codec]") {
+  for (std::size_t cut = 0; cut < ok_response.size(); ++cut) {
+    INFO("cut at " << cut);
+    codec::response_reader reader({}, false);
+    auto ec = feed(reader, std::string_view(ok_response).substr(0, cut), 3, true);
+    CHECK_FALSE(reader.done());
+    CHECK(ec == errc::connection_closed);
+  }
+}
+
+TEST_CASE("codec: limits and malformed input are typed errors", "[codec]") {
+  codec::response_reader big_body({.max_body = 10, .max_header = 1024}, false);
+  CHECK(feed(big_body, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", 64) == errc::response_too_large);
+
+  codec::response_reader big_chunks({.max_body = 10, .max_header = 1024}, false);
+  CHECK(feed(big_chunks, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n" + std::string(255, 'x'), 16) ==
+        errc::response_too_large);
+
+  codec::response_reader big_header({.max_body = 10, .max_header = 64}, false);
+  CHECK(feed(big_header, "HTTP/1.1 200 OK\r\nX-Long: " + std::string(200, 'v') + "\r\n\r\n", 16) ==
+        errc::response_too_large);
+
+  for (auto garbage : {"HTTX/1.1 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\nBad Header\r\n\r\n"}) {
+    INFO(garbage);
+    codec::response_reader reader({}, false);
+    CHECK(feed(reader, garbage, 64) == errc::protocol_error);
+  }
+}
+
+TEST_CASE("codec: server side reads requests and refuses big bodies from the header", "[codec]") {
+  const std::string wire =
+      "POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nIdempotency-Key: k1\r\n\r\n{}";
+  codec::request_reader reader({});
+  REQUIRE_FALSE(feed(reader, wire, 5));
+  REQUIRE(reader.done());
+  auto request = reader.release();
+  CHECK(request.method == http_method::post);
+  CHECK(request.method_known);
+  CHECK(request.target == "/v1/documents");
+  CHECK(request.headers.find("idempotency-key") == "k1");
+  CHECK(request.body == "{}");
+  CHECK(request.keep_alive);
+
+  // 413 is decided from Content-Length alone: the body is never read.
+  codec::request_reader limited({.max_body = 100, .max_header = 1024});
+  CHECK(feed(limited, "POST / HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n", 1000) == errc::payload_too_large);
+
+  codec::request_reader expecting({});
+  std::error_code ec;
+  const std::string head = "PUT /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  expecting.put({head.data(), head.size()}, ec);
+  CHECK_FALSE(ec);
+  CHECK(expecting.header_done());
+  CHECK(expecting.expects_continue());
+  CHECK_FALSE(expecting.done());
+
+  codec::request_reader odd({});
+  REQUIRE_FALSE(feed(odd, "BREW /pot HTTP/1.1\r\n\r\n", 64));
+  CHECK_FALSE(odd.release().method_known);
+}
+
+TEST_CASE("codec: response head has status, length and connection", "[codec]") {
+  header_list headers;
+  headers.add("Content-Type", "application/json");
+  std::string out;
+  codec::write_response_head(429, headers, 17, false, out);
+  CHECK(out.starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
+  CHECK(out.find("Content-Length: 17\r\n") != std::string::npos);
+  CHECK(out.find("Connection: close\r\n") != std::string::npos);
+}
