@@ -1,0 +1,38 @@
+#pragma once
+// Decoders: response bodies → models, with simdjson On-Demand (kept out of this header).
+//
+// Every decoder reads each object's fields once, ignores fields it does not know
+// (forward compatibility), and fails with errc::decode_error — with a message that
+// names the field — for a missing required field, a wrong type, a truncated or
+// malformed body. It never crashes on any input. Bodies should carry
+// net::body_padding bytes of spare capacity (responses from the transport do); others
+// are copied once. Thread-safety: each thread uses its own parser; callable from any thread.
+
+#include <codex/api/account.hpp>
+#include <codex/api/batch.hpp>
+#include <codex/api/document.hpp>
+#include <codex/api/page.hpp>
+#include <codex/result.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace codex::json {
+
+/// The answer of POST /auth/token. `access_token` is a secret: callers move it into a
+/// codex::secret at once and cleanse the body it came from.
+struct token_response {
+  std::string access_token;
+  std::string token_type;
+  std::int64_t expires_in = 0;
+  std::string scope;
+};
+
+result<document> decode_document(const std::string& body);
+result<page<document>> decode_document_page(const std::string& body);
+result<account> decode_account(const std::string& body);
+result<batch_result> decode_batch_result(const std::string& body);
+result<batch_get_result> decode_batch_get_result(const std::string& body);
+result<token_response> decode_token_response(const std::string& body);
+
+}  // namespace codex::json

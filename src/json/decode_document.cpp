@@ -1,0 +1,77 @@
+// Documents, pages of documents, and batch_get results.
+#include "json/decode_support.hpp"
+
+#include <codex/json/decode.hpp>
+
+namespace codex::json {
+using detail::failure;
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+namespace {
+
+bool read_documents(value v, std::vector<document>& out, std::string_view field, failure& f) {
+  simdjson::ondemand::array array;
+  if (f.set(field, v.get_array().get(array))) return false;
+  for (auto element : array) {
+    value item;
+    if (f.set(field, std::move(element).get(item))) return false;
+    if (!detail::read(item, out.emplace_back(), field, f)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+result<document> decode_document(const std::string& body) {
+  // A document is the root object itself: re-enter it as a value.
+  simdjson::padded_string scratch;
+  failure f;
+  document out;
+  simdjson::ondemand::document doc;
+  value root;
+  if (!f.set("(root)", detail::thread_parser().iterate(detail::padded_view(body, scratch)).get(doc)) &&
+      !f.set("(root)", doc.get_value().get(root)) && detail::read(root, out, "document", f) && !detail::at_end(doc))
+    f.set("(after root)", simdjson::TRAILING_CONTENT);
+  if (f) return detail::to_error(f, "document");
+  return out;
+}
+
+result<page<document>> decode_document_page(const std::string& body) {
+  return detail::decode_object<page<document>>(body, "page", [](object& root, page<document>& out, failure& f) {
+    bool have_data = false;
+    for (auto member : root) {
+      simdjson::ondemand::field entry;
+      std::string_view key;
+      if (f.set("page", std::move(member).get(entry)) || f.set("page", entry.unescaped_key().get(key))) return;
+      if (key == "data") {
+        if (!read_documents(entry.value(), out.data, "page.data", f)) return;
+        have_data = true;
+      } else if (key == "next_cursor") {
+        if (!detail::read_optional(entry.value(), out.next_cursor, "page.next_cursor", f)) return;
+      }
+    }
+    if (!f && !have_data) f.set("page.data", simdjson::NO_SUCH_FIELD);
+  });
+}
+
+result<batch_get_result> decode_batch_get_result(const std::string& body) {
+  return detail::decode_object<batch_get_result>(
+      body, "batch_get", [](object& root, batch_get_result& out, failure& f) {
+        bool have_data = false;
+        for (auto member : root) {
+          simdjson::ondemand::field entry;
+          std::string_view key;
+          if (f.set("batch_get", std::move(member).get(entry)) || f.set("batch_get", entry.unescaped_key().get(key))) return;
+          if (key == "data") {
+            if (!read_documents(entry.value(), out.data, "batch_get.data", f)) return;
+            have_data = true;
+          } else if (key == "missing") {
+            if (!detail::read(entry.value(), out.missing, "batch_get.missing", f)) return;
+          }
+        }
+        if (!f && !have_data) f.set("batch_get.data", simdjson::NO_SUCH_FIELD);
+      });
+}
+
+}  // namespace codex::json

@@ -1,0 +1,35 @@
+// POST /auth/token.
+#include "json/decode_support.hpp"
+
+#include <codex/json/decode.hpp>
+
+namespace codex::json {
+
+result<token_response> decode_token_response(const std::string& body) {
+  using detail::failure;
+  return detail::decode_object<token_response>(
+      body, "token", [](simdjson::ondemand::object& root, token_response& out, failure& f) {
+        detail::required_fields required;
+        for (auto member : root) {
+          simdjson::ondemand::field entry;
+          std::string_view key;
+          if (f.set("token", std::move(member).get(entry)) || f.set("token", entry.unescaped_key().get(key))) return;
+          auto item = entry.value();
+          bool ok = true;
+          if (key == "access_token") {
+            ok = detail::read(item, out.access_token, "access_token", f), required.mark(0);
+          } else if (key == "expires_in") {
+            ok = detail::read(item, out.expires_in, "expires_in", f), required.mark(1);
+          } else if (key == "token_type") {
+            ok = detail::read(item, out.token_type, "token_type", f);
+          } else if (key == "scope") {
+            ok = detail::read(item, out.scope, "scope", f);
+          }
+          if (!ok) return;
+        }
+        static constexpr const char* names[] = {"access_token", "expires_in"};
+        if (!f) required.check(0x3, names, f);
+      });
+}
+
+}  // namespace codex::json

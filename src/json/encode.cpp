@@ -1,0 +1,96 @@
+#include <codex/json/encode.hpp>
+#include <codex/json/writer.hpp>
+
+namespace codex::json {
+namespace {
+
+void write_metadata(writer& w, const metadata& items) {
+  w.begin_object();
+  for (const auto& [key, value] : items) {
+    w.key(key);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) w.null();
+          else if constexpr (std::is_same_v<T, bool>) w.boolean(v);
+          else if constexpr (std::is_same_v<T, std::int64_t>) w.int64(v);
+          else if constexpr (std::is_same_v<T, double>) w.number(v);
+          else if constexpr (std::is_same_v<T, std::string>) w.string(v);
+          else w.raw(v.text);
+        },
+        value);
+  }
+  w.end_object();
+}
+
+void write_tags(writer& w, const std::vector<std::string>& tags) {
+  w.begin_array();
+  for (const auto& tag : tags) w.string(tag);
+  w.end_array();
+}
+
+void write_input(writer& w, const document_input& input) {
+  w.begin_object();
+  if (input.id) w.key("id").string(*input.id);
+  w.key("title").string(input.title);
+  w.key("body").string(input.body);
+  w.key("tags");
+  write_tags(w, input.tags);
+  w.key("metadata");
+  write_metadata(w, input.metadata);
+  w.key("public").boolean(input.is_public);
+  w.end_object();
+}
+
+}  // namespace
+
+std::error_code encode(const document_input& input, std::string& out) {
+  writer w(out);
+  write_input(w, input);
+  return w.error();
+}
+
+std::error_code encode(const document_patch& patch, std::string& out) {
+  writer w(out);
+  w.begin_object();
+  if (patch.title) w.key("title").string(*patch.title);
+  if (patch.body) w.key("body").string(*patch.body);
+  if (patch.tags) {
+    w.key("tags");
+    write_tags(w, *patch.tags);
+  }
+  if (patch.metadata) {
+    w.key("metadata");
+    write_metadata(w, *patch.metadata);
+  }
+  if (patch.is_public) w.key("public").boolean(*patch.is_public);
+  w.end_object();
+  return w.error();
+}
+
+std::error_code encode_batch(std::span<const document_input> items, std::string& out) {
+  writer w(out);
+  w.begin_object().key("items").begin_array();
+  for (const auto& item : items) write_input(w, item);
+  w.end_array().end_object();
+  return w.error();
+}
+
+std::error_code encode_ids(std::span<const std::string> ids, std::string& out) {
+  writer w(out);
+  w.begin_object().key("ids").begin_array();
+  for (const auto& id : ids) w.string(id);
+  w.end_array().end_object();
+  return w.error();
+}
+
+std::error_code encode_token_request(std::string_view client_id, std::string_view client_secret,
+                                     std::string_view scope, std::string& out) {
+  writer w(out);
+  w.begin_object().key("client_id").string(client_id).key("client_secret").string(client_secret);
+  if (!scope.empty()) w.key("scope").string(scope);
+  w.end_object();
+  return w.error();
+}
+
+}  // namespace codex::json

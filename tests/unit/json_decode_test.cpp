@@ -1,0 +1,167 @@
+// Decoders: every model, forward compatibility, typed failures, every truncation point.
+#include <codex/json/decode.hpp>
+#include <codex/json/encode.hpp>
+#include <codex/net/http_message.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using codex::errc;
+namespace json = codex::json;
+
+namespace {
+
+/// A body as the transport delivers it: with simdjson's padding past its end.
+std::string padded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + codex::net::body_padding);
+  out.assign(text);
+  return out;
+}
+
+const char* const document_json = R"({"id":"doc_1","project_id":"prj_1","title":"Qu\"ote\\ \u00e9 \ud83d\ude00",
+  "body":"line\nbreak\ttab","tags":["a","b"],"metadata":{"k":"v","n":3,"big":18446744073709551615,"f":1.5,
+  "ok":true,"none":null,"nested":{"x":[1,2]}},"public":true,"version":7,"created_at":"2026-11-22T10:00:00Z",
+  "updated_at":"2026-11-22T10:00:01Z","future_field":{"ignored":[1,{"deep":true}]}})";
+
+}  // namespace
+
+TEST_CASE("decode: a document with every field type", "[json]") {
+  auto doc = json::decode_document(padded(document_json));
+  REQUIRE(doc);
+  CHECK(doc->id == "doc_1");
+  CHECK(doc->title == "Qu\"ote\\ \xc3\xa9 \xf0\x9f\x98\x80");
+  CHECK(doc->body == "line\nbreak\ttab");
+  CHECK(doc->tags == std::vector<std::string>{"a", "b"});
+  REQUIRE(doc->metadata.size() == 7);
+  CHECK(std::get<std::string>(doc->metadata[0].second) == "v");
+  CHECK(std::get<std::int64_t>(doc->metadata[1].second) == 3);
+  CHECK(std::get<double>(doc->metadata[2].second) == Approx(18446744073709551615.0));
+  CHECK(std::get<double>(doc->metadata[3].second) == 1.5);
+  CHECK(std::get<bool>(doc->metadata[4].second));
+  CHECK(std::holds_alternative<std::nullptr_t>(doc->metadata[5].second));
+  CHECK(std::get<codex::raw_json>(doc->metadata[6].second).text == R"({"x":[1,2]})");
+  CHECK(doc->is_public);
+  CHECK(doc->version == 7);
+}
+
+TEST_CASE("decode: missing required fields and wrong types are named", "[json]") {
+  auto missing = json::decode_document(padded(R"({"project_id":"p","version":1,"created_at":"t","updated_at":"t"})"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.code() == errc::decode_error);
+  CHECK(missing.error().message.find("document.id") != std::string::npos);
+
+  auto wrong = json::decode_document(
+      padded(R"({"id":"d","project_id":"p","version":"seven","created_at":"t","updated_at":"t"})"));
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("document.version") != std::string::npos);
+
+  auto tags = json::decode_document(
+      padded(R"({"id":"d","project_id":"p","version":1,"created_at":"t","updated_at":"t","tags":["a",2]})"));
+  REQUIRE_FALSE(tags);
+  CHECK(tags.error().message.find("document.tags") != std::string::npos);
+}
+
+TEST_CASE("decode: pages, batch results, batch_get, account, token", "[json]") {
+  auto page = json::decode_document_page(padded(std::string(R"({"data":[)") + document_json + "," + document_json +
+                                                R"(],"next_cursor":"c2"})"));
+  REQUIRE(page);
+  CHECK(page->data.size() == 2);
+  CHECK(page->next_cursor == "c2");
+  auto last = json::decode_document_page(padded(R"({"data":[],"next_cursor":null})"));
+  REQUIRE(last);
+  CHECK_FALSE(last->next_cursor);
+
+  auto batch = json::decode_batch_result(padded(
+      R"({"results":[{"index":0,"status":201,"id":"doc_a"},{"index":1,"status":422,"error":{"error":"unprocessable","message":"title too long"}}],"succeeded":1,"failed":1})"));
+  REQUIRE(batch);
+  REQUIRE(batch->results.size() == 2);
+  CHECK(batch->results[0].ok());
+  CHECK(batch->results[0].id == "doc_a");
+  CHECK(batch->results[1].index == 1);
+  CHECK(batch->results[1].error->message == "title too long");
+  CHECK(batch->succeeded == 1);
+  CHECK(batch->failed == 1);
+
+  auto got = json::decode_batch_get_result(padded(std::string(R"({"data":[)") + document_json + R"(],"missing":["x","y"]})"));
+  REQUIRE(got);
+  CHECK(got->data.size() == 1);
+  CHECK(got->missing == std::vector<std::string>{"x", "y"});
+
+  auto account = json::decode_account(padded(
+      R"({"project":{"id":"prj_1","name":"demo","permission":"read_write"},"credential":{"type":"api_key","id":"key_1","prefix":"cdx_ab12"},"scopes":["read","write"]})"));
+  REQUIRE(account);
+  CHECK(account->project.permission == "read_write");
+  CHECK(account->credential.prefix == "cdx_ab12");
+  CHECK(account->scopes.size() == 2);
+
+  auto token = json::decode_token_response(
+      padded(R"({"access_token":"eyJx.eyJy.sig","token_type":"Bearer","expires_in":3600,"scope":"read write"})"));
+  REQUIRE(token);
+  CHECK(token->expires_in == 3600);
+  CHECK(token->scope == "read write");
+}
+
+TEST_CASE("decode: every truncation of every valid body is a typed error", "[json]") {
+  const std::string bodies[] = {
+      document_json,
+      std::string(R"({"data":[)") + document_json + R"(],"next_cursor":"c"})",
+      R"({"results":[{"index":0,"status":201,"id":"d"},{"index":1,"status":422,"error":{"error":"e","message":"m"}}],"succeeded":1,"failed":1})",
+      R"({"project":{"id":"p","name":"n","permission":"read"},"credential":{"type":"t","id":"i","prefix":"x"},"scopes":["read"]})",
+      R"({"access_token":"a.b.c","token_type":"Bearer","expires_in":60,"scope":"read"})",
+  };
+  for (const auto& body : bodies) {
+    for (std::size_t cut = 0; cut < body.size(); ++cut) {
+      const std::string truncated = padded(std::string_view(body).substr(0, cut));
+      INFO("cut at " << cut << " of: " << body.substr(0, 40));
+      auto check = [&](auto decoded) {
+        // A prefix can never decode: every body here ends with the closing brace.
+        CHECK_FALSE(decoded.has_value());
+        if (!decoded) CHECK(decoded.code() == errc::decode_error);
+      };
+      check(json::decode_document(truncated));
+      check(json::decode_document_page(truncated));
+      check(json::decode_batch_result(truncated));
+      check(json::decode_account(truncated));
+      check(json::decode_token_response(truncated));
+    }
+  }
+}
+
+TEST_CASE("decode: garbage, trailing content and unpadded input", "[json]") {
+  for (auto text : {"", "null", "[]", "{", "}", "{\"id\":}", "not json", "{\"data\":[]} {}", "\xff\xfe"}) {
+    INFO(text);
+    CHECK(json::decode_document_page(padded(text)).code() == errc::decode_error);
+  }
+  std::string tight = R"({"data":[],"next_cursor":null})";
+  tight.shrink_to_fit();  // no spare capacity: the decoder copies instead of reading past the end
+  CHECK(json::decode_document_page(tight).has_value());
+}
+
+TEST_CASE("encode → decode round trip keeps every character", "[json]") {
+  codex::document_input input{
+      .id = "doc_rt",
+      .title = "quote\" backslash\\ ctl\x01\x1f tab\t nl\n é 😀 \x7f",
+      .body = "body",
+      .tags = {"t\"1", "ü"},
+      .metadata = {{"s", std::string("v\"")}, {"n", std::int64_t{-5}}, {"d", 0.25}, {"b", false}, {"z", nullptr},
+                   {"raw", codex::raw_json{R"({"a":[1,"x"]})"}}},
+      .is_public = true};
+  std::string encoded;
+  REQUIRE_FALSE(json::encode(input, encoded));
+
+  // Wrap the input's fields in a service-shaped document and read it back.
+  std::string body = R"({"project_id":"p","version":1,"created_at":"t","updated_at":"t",)" + encoded.substr(1);
+  auto doc = json::decode_document(padded(body));
+  REQUIRE(doc);
+  CHECK(doc->id == *input.id);
+  CHECK(doc->title == input.title);
+  CHECK(doc->tags == input.tags);
+  CHECK(doc->metadata == input.metadata);
+  CHECK(doc->is_public);
+
+  codex::document_input bad{.title = "\xc3\x28"};  // invalid UTF-8
+  std::string ignored;
+  CHECK(json::encode(bad, ignored) == errc::invalid_utf8);
+}
