@@ -1,0 +1,162 @@
+#include <codex/auth/scrubber.hpp>
+
+#include <array>
+
+namespace codex::auth {
+namespace {
+
+constexpr std::string_view mask = "***";
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_alnum(char c) noexcept { return (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'z'); }
+bool is_word(char c) noexcept { return is_alnum(c) || c == '_'; }
+// Characters of a field, header or parameter name.
+bool is_name(char c) noexcept { return is_word(c) || c == '-'; }
+bool is_base64url(char c) noexcept { return is_alnum(c) || c == '-' || c == '_'; }
+bool is_base64(char c) noexcept { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
+bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
+// Where an unquoted value ends.
+bool ends_value(char c) noexcept {
+  switch (c) {
+    case ' ': case '\t': case '\r': case '\n': case '"': case '\'': case ',': case ';':
+    case '&': case '}': case ']': case ')': case '<': case '>':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool iends_with(std::string_view s, std::string_view suffix) noexcept {
+  if (suffix.size() > s.size()) return false;
+  s = s.substr(s.size() - suffix.size());
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (lower(s[i]) != suffix[i]) return false;
+  return true;
+}
+
+constexpr std::array<std::string_view, 9> sensitive_names = {
+    "authorization", "api-key", "api_key", "apikey", "emulator-admin",
+    "token", "secret", "password", "passwd"};
+
+bool is_sensitive(std::string_view name) noexcept {
+  for (auto s : sensitive_names)
+    if (iends_with(name, s)) return true;
+  return false;
+}
+
+std::size_t run_length(std::string_view text, std::size_t from, bool (*accept)(char) noexcept) noexcept {
+  std::size_t n = from;
+  while (n < text.size() && accept(text[n])) ++n;
+  return n - from;
+}
+
+class scrubber {
+ public:
+  explicit scrubber(std::string_view text) : text_(text) { out_.reserve(text.size()); }
+
+  std::string run() && {
+    while (pos_ < text_.size()) {
+      const bool boundary = pos_ == 0 || !is_name(text_[pos_ - 1]);
+      if (boundary && (credential() || named_value())) continue;
+      out_ += text_[pos_++];
+    }
+    return std::move(out_);
+  }
+
+ private:
+  // A bare credential at pos_: replaced, and true.
+  bool credential() {
+    const std::string_view rest = text_.substr(pos_);
+    if (rest.substr(0, 3) == "eyJ") {
+      // A JWS/JWE: base64url segments joined by dots, at least two segments.
+      std::size_t n = 3;
+      bool dotted = false;
+      while (n < rest.size() && (is_base64url(rest[n]) || rest[n] == '.')) dotted |= rest[n++] == '.';
+      if (dotted && n >= 10) return replace(n, "eyJ***");
+    }
+    if (rest.substr(0, 4) == "cdx_") {
+      const std::size_t n = run_length(rest, 4, is_alnum);
+      if (n >= 8) return replace(4 + n, std::string(rest.substr(0, 8)) + "***");
+    }
+    if (rest.substr(0, 3) == "cs_") {
+      const std::size_t n = run_length(rest, 3, is_base64url);
+      if (n >= 8) return replace(3 + n, "cs_***");
+    }
+    if (rest.substr(0, 4) == "adm_") {  // the emulator's admin token
+      const std::size_t n = run_length(rest, 4, is_alnum);
+      if (n >= 8) return replace(4 + n, "adm_***");
+    }
+    if (rest.substr(0, 5) == "Y2R4X") {  // base64("cdx_"...): a Basic credential
+      const std::size_t n = run_length(rest, 0, is_base64);
+      if (n >= 20) return replace(n, std::string(mask));
+    }
+    return false;
+  }
+
+  // name [quote] blanks (':' | '=') blanks value, where the name is sensitive: the
+  // name and separator are copied, the value masked, and true.
+  bool named_value() {
+    const std::size_t name_len = run_length(text_, pos_, is_name);
+    if (name_len == 0) return false;
+    const std::string_view name = text_.substr(pos_, name_len);
+    std::size_t p = pos_ + name_len;
+    if (!is_sensitive(name)) {
+      // Skip the whole name, so that its tail is not taken for a credential.
+      out_ += name;
+      pos_ = p;
+      return true;
+    }
+    if (p < text_.size() && (text_[p] == '"' || text_[p] == '\'')) ++p;
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    if (p >= text_.size() || (text_[p] != ':' && text_[p] != '=')) return false;
+    ++p;
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    out_ += text_.substr(pos_, p - pos_);
+    pos_ = p;
+    mask_value(iends_with(name, "authorization"));
+    return true;
+  }
+
+  // Masks the value at pos_ (quoted or bare), keeping an auth scheme if asked.
+  void mask_value(bool keep_scheme) {
+    char quote = 0;
+    if (pos_ < text_.size() && (text_[pos_] == '"' || text_[pos_] == '\'')) {
+      quote = text_[pos_];
+      out_ += text_[pos_++];
+    }
+    if (keep_scheme) {
+      // "Bearer x", "Basic x": letters then one blank, followed by something.
+      const std::size_t word = run_length(text_, pos_, [](char c) noexcept { return is_alnum(c); });
+      const std::size_t after = pos_ + word;
+      if (word > 0 && after + 1 < text_.size() && text_[after] == ' ' && text_[after + 1] != ' ' &&
+          (quote ? text_[after + 1] != quote : !ends_value(text_[after + 1]))) {
+        out_ += text_.substr(pos_, word + 1);
+        pos_ = after + 1;
+      }
+    }
+    std::size_t end = pos_;
+    if (quote) {
+      while (end < text_.size() && text_[end] != quote) end += (text_[end] == '\\' && end + 1 < text_.size()) ? 2 : 1;
+    } else {
+      while (end < text_.size() && !ends_value(text_[end])) ++end;
+    }
+    if (end > pos_) out_ += mask;
+    pos_ = end;  // a closing quote is copied by the main loop
+  }
+
+  bool replace(std::size_t length, std::string_view with) {
+    out_ += with;
+    pos_ += length;
+    return true;
+  }
+
+  std::string_view text_;
+  std::string out_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string scrub(std::string_view text) { return scrubber(text).run(); }
+
+}  // namespace codex::auth

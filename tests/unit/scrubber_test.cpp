@@ -1,0 +1,106 @@
+// codex::auth::scrub on realistic log lines, headers and bodies.
+
+#include <codex/auth/scrubber.hpp>
+
+#include <catch2/catch.hpp>
+
+using codex::auth::scrub;
+
+namespace {
+const std::string api_key = "cdx_0123456789abcdef0123456789abcdef01234567";
+const std::string client_secret = "cs_00112233445566778899aabbccddeeff0011223344556677";
+const std::string admin = "adm_0123456789abcdef0123";
+const std::string jwt =
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0."
+    "eyJzdWIiOiJjaWRfMSIsImV4cCI6MTcwMDAwMDAwMCwic2NvcGUiOiJyZWFkIn0."
+    "dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZQ";
+// base64("cdx_0123...:"), the Basic credential of the API key.
+const std::string basic = "Y2R4XzAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc6";
+
+void check_clean(const std::string& out) {
+  for (const auto& s : {api_key, client_secret, admin, jwt, basic}) {
+    INFO(out);
+    CHECK(out.find(s) == std::string::npos);
+  }
+  // Not even a long piece of one.
+  CHECK(out.find("456789abcdef0123") == std::string::npos);
+  CHECK(out.find("SUzI1NiIsInR5cCI6") == std::string::npos);
+}
+}  // namespace
+
+TEST_CASE("request header lines", "[scrubber]") {
+  CHECK(scrub("Authorization: Bearer " + jwt) == "Authorization: Bearer ***");
+  CHECK(scrub("Authorization: Basic " + basic) == "Authorization: Basic ***");
+  CHECK(scrub("authorization:Bearer abc.def") == "authorization:Bearer ***");
+  CHECK(scrub("Proxy-Authorization: Basic dXNlcjpwYXNz") == "Proxy-Authorization: Basic ***");
+  CHECK(scrub("X-API-Key: " + api_key) == "X-API-Key: ***");
+  CHECK(scrub("x-api-key: opaque-value-42") == "x-api-key: ***");
+  CHECK(scrub("X-Emulator-Admin: " + admin) == "X-Emulator-Admin: ***");
+  CHECK(scrub("X-Emulator-Admin: my-own-admin-secret") == "X-Emulator-Admin: ***");
+  const std::string block = "GET /v1/account HTTP/1.1\r\nHost: api.codex.dev\r\nAuthorization: Bearer " + jwt +
+                            "\r\nX-API-Key: " + api_key + "\r\nAccept: application/json\r\n\r\n";
+  CHECK(scrub(block) ==
+        "GET /v1/account HTTP/1.1\r\nHost: api.codex.dev\r\nAuthorization: Bearer ***\r\nX-API-Key: ***\r\n"
+        "Accept: application/json\r\n\r\n");
+}
+
+TEST_CASE("JSON bodies", "[scrubber]") {
+  const std::string request = R"({"client_id": "cid_abc", "client_secret": ")" + client_secret +
+                              R"(", "scope": "read write"})";
+  CHECK(scrub(request) == R"({"client_id": "cid_abc", "client_secret": "***", "scope": "read write"})");
+  const std::string response = R"({"access_token":")" + jwt + R"(","token_type":"Bearer","expires_in":3600})";
+  CHECK(scrub(response) == R"({"access_token":"***","token_type":"Bearer","expires_in":3600})");
+  const std::string credentials = R"({"base_url": "https://127.0.0.1:8443/v1", "admin_token": ")" + admin +
+                                  R"(", "api_key": ")" + api_key + R"(", "read_only_api_key": ")" + api_key +
+                                  R"(", "client_secret": ")" + client_secret + R"("})";
+  const auto out = scrub(credentials);
+  check_clean(out);
+  CHECK(out == R"({"base_url": "https://127.0.0.1:8443/v1", "admin_token": "***", "api_key": "***", )"
+               R"("read_only_api_key": "***", "client_secret": "***"})");
+  CHECK(scrub(R"({"password": "with \"escaped\" quotes", "n": 1})") == R"({"password": "***", "n": 1})");
+  CHECK(scrub(R"({"Authorization": "Bearer abc"})") == R"({"Authorization": "Bearer ***"})");
+}
+
+TEST_CASE("bare credentials anywhere in a message", "[scrubber]") {
+  CHECK(scrub("using key " + api_key + " for project prj_1") == "using key cdx_0123*** for project prj_1");
+  CHECK(scrub("secret (" + client_secret + ") rejected") == "secret (cs_***) rejected");
+  CHECK(scrub("token=" + jwt + "&x=1") == "token=***&x=1");
+  CHECK(scrub("got " + jwt + ".") == "got eyJ***");
+  CHECK(scrub("[" + jwt + "]") == "[eyJ***]");
+  CHECK(scrub("admin " + admin) == "admin adm_***");
+  CHECK(scrub("basic creds " + basic + " sent") == "basic creds *** sent");
+  CHECK(scrub("POST /auth/token client_secret=" + client_secret + "&client_id=cid_1") ==
+        "POST /auth/token client_secret=***&client_id=cid_1");
+}
+
+TEST_CASE("a realistic log line with everything in it", "[scrubber]") {
+  const std::string line = "2026-11-22T10:00:00Z WARN codex: request_id=req_9 POST https://127.0.0.1:8443/v1/auth/token "
+                           "status=401 headers={Authorization: Basic " + basic + ", X-Api-Key: " + api_key +
+                           "} body={\"client_secret\":\"" + client_secret + "\"} retry with " + jwt +
+                           " admin=" + admin;
+  const auto out = scrub(line);
+  check_clean(out);
+  CHECK(out.find("request_id=req_9") != std::string::npos);
+  CHECK(out.find("status=401") != std::string::npos);
+  CHECK(out.find("https://127.0.0.1:8443/v1/auth/token") != std::string::npos);
+}
+
+TEST_CASE("ordinary text is left alone", "[scrubber]") {
+  for (const char* text : {"", "hello world", "docs_v2 and topics_cs_stuff", "GET /v1/documents?limit=5&tag=cs_",
+                           "see cdx_ for the key format", "eyJ alone", "token_type: Bearer",
+                           "WWW-Authenticate: Bearer error=\"invalid_token\"", "expires_in=3600",
+                           "{\"id\":\"doc_01HF\",\"title\":\"x\",\"tags\":[\"a\"]}", "Y2R4X short",
+                           "client_id=cid_0123456789abcdef"}) {
+    INFO(text);
+    CHECK(scrub(text) == text);
+  }
+}
+
+TEST_CASE("scrubbing is idempotent", "[scrubber]") {
+  for (const std::string& text :
+       {"Authorization: Bearer " + jwt, "key " + api_key, R"({"client_secret":")" + client_secret + "\"}",
+        "X-API-Key: " + api_key + "\r\n", "t=" + jwt}) {
+    const auto once = scrub(text);
+    CHECK(scrub(once) == once);
+  }
+}
