@@ -59,6 +59,7 @@ struct server_options {
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);   ///< close keep-alive connections idle this long
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(5);   ///< stop(): how long in-flight requests may take
   std::size_t max_connections = 4096;              ///< beyond it, new connections are closed at once
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);  ///< a TLS handshake not done by then is dropped
 };
 
 /// Counters; a snapshot.
