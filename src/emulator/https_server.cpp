@@ -186,6 +186,9 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
   asio::awaitable<void> write_cut(std::size_t limit, bool reset);
   asio::awaitable<void> stall();
   asio::awaitable<void> close_gracefully();
+  asio::awaitable<void> close_with_fin();
+  /// Ends the wait for the next request so that the request loop closes gracefully.
+  void wind_down();
   void close_with_reset();
 
   static asio::awaitable<void> watch(std::shared_ptr<connection> self);
@@ -204,6 +207,7 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
 
   phase phase_ = phase::handshake;
   bool draining_ = false;
+  bool winding_down_ = false;  // idle timeout or stop(): close with close_notify, not abruptly
   bool closed_ = false;
 
   // Bytes read but not yet parsed live in in_[in_begin_, in_end_): the tail of one
@@ -231,8 +235,21 @@ asio::awaitable<void> https_server::impl::connection::run(std::shared_ptr<connec
 
 void https_server::impl::connection::begin_drain() {
   draining_ = true;
-  // Nothing in flight: no one is owed a response.
-  if (phase_ == phase::handshake || phase_ == phase::idle || phase_ == phase::stalled) force_close();
+  // Nothing in flight: no one is owed a response. An idle client gets a clean TLS
+  // close; a half-done handshake or a stall gets nothing.
+  if (phase_ == phase::idle) {
+    wind_down();
+  } else if (phase_ == phase::handshake || phase_ == phase::stalled) {
+    force_close();
+  }
+}
+
+void https_server::impl::connection::wind_down() {
+  if (winding_down_ || closed_) return;
+  winding_down_ = true;
+  clear_deadline();
+  std::error_code ignored;
+  stream_.lowest_layer().cancel(ignored);
 }
 
 void https_server::impl::connection::force_close() {
@@ -256,6 +273,12 @@ asio::awaitable<void> https_server::impl::connection::watch(std::shared_ptr<conn
   while (!self->closed_) {
     const auto now = clock::now();
     if (self->timed_ && now >= self->deadline_) {
+      // An idle keep-alive connection is closed politely (the client may be about to
+      // reuse it); anything else that overran its deadline is cut off.
+      if (self->phase_ == phase::idle && !self->winding_down_) {
+        self->wind_down();
+        continue;
+      }
       self->force_close();
       co_return;
     }
@@ -335,12 +358,19 @@ https_server::impl::connection::read_request(net::codec::request_reader& reader)
     // state rather than a legitimate request: refuse it.
     if (in_end_ == in_capacity_) co_return read_outcome::malformed;
     phase_ = phase::idle;
-    if (draining_) co_return read_outcome::closed;
+    if (draining_) {
+      co_await close_gracefully();
+      co_return read_outcome::closed;
+    }
     set_deadline(clock::now() + server_.options_.idle_timeout);
     auto [ec, n] = co_await stream_.async_read_some(
         asio::buffer(in_.get() + in_end_, in_capacity_ - in_end_), use_tuple);
-    // End of stream, reset, our watchdog or stop(): the client is owed nothing we can send.
-    if (ec) co_return read_outcome::closed;
+    if (ec) {
+      // Idle timeout or stop(): say goodbye properly. End of stream or reset: the
+      // client is gone and owed nothing.
+      if (winding_down_) co_await close_gracefully();
+      co_return read_outcome::closed;
+    }
     in_end_ += n;
   }
 }
@@ -404,10 +434,11 @@ asio::awaitable<void> https_server::impl::connection::write_cut(std::size_t limi
   const std::size_t size = std::min(limit, out_.size());
   if (size > 0) co_await asio::async_write(stream_, asio::buffer(out_.data(), size), use_tuple);
   out_ = std::string{};
+  // A cut is abrupt by design: no close_notify, as when a proxy or server dies.
   if (reset) {
     close_with_reset();
   } else {
-    co_await close_gracefully();
+    co_await close_with_fin();
   }
 }
 
@@ -424,6 +455,18 @@ asio::awaitable<void> https_server::impl::connection::stall() {
 }
 
 asio::awaitable<void> https_server::impl::connection::close_gracefully() {
+  if (closed_) co_return;
+  phase_ = phase::closing;
+  set_deadline(clock::now() + linger_timeout);
+  // Sends close_notify, then waits for the client's close_notify or end of stream.
+  // OpenSSL discards application data that arrives after our close_notify, so this
+  // also drains unread request bytes — which would otherwise make the kernel answer
+  // our close with an RST that can destroy the response before the client reads it.
+  co_await stream_.async_shutdown(use_tuple);
+  force_close();
+}
+
+asio::awaitable<void> https_server::impl::connection::close_with_fin() {
   if (closed_) co_return;
   phase_ = phase::closing;
   set_deadline(clock::now() + linger_timeout);
