@@ -588,7 +588,8 @@ std::string https_server::impl::next_request_id() {
 
 bool https_server::impl::on_server_thread() const {
   const auto self = std::this_thread::get_id();
-  return std::any_of(threads_.begin(), threads_.end(), [self](const std::thread& t) { return t.get_id() == self; });
+  return std::any_of(threads_.begin(), threads_.end(),
+                     [self](const std::thread& thread) { return thread.get_id() == self; });
 }
 
 void https_server::impl::stop() {

@@ -40,6 +40,8 @@ using codex::emulator::response_plan;
 using codex::net::codec::server_request;
 using clock_type = std::chrono::steady_clock;
 using response_result = codex::result<codex::net::http_response>;
+// How many exchanges succeeded, and the transport's counters afterwards.
+using successes_and_stats = std::pair<int, codex::net::transport_stats>;
 // co_spawn and awaitable_operators need a default-constructible value; result has none.
 using maybe_response = std::optional<response_result>;
 
@@ -276,7 +278,7 @@ TEST_CASE("an http:// URL is refused before any connection is attempted", "[tran
 
 TEST_CASE("1,000 sequential requests share one connection", "[transport][keep-alive]") {
   codex::test::test_server server;
-  auto outcome = codex::test::run_coroutine([&](auto executor) -> asio::awaitable<std::pair<int, codex::net::transport_stats>> {
+  auto outcome = codex::test::run_coroutine([&](auto executor) -> asio::awaitable<successes_and_stats> {
     codex::net::transport transport{executor, origin_of(server), trusting(server)};
     int succeeded = 0;
     for (int i = 0; i < 1000; ++i) {
@@ -292,7 +294,8 @@ TEST_CASE("1,000 sequential requests share one connection", "[transport][keep-al
   CHECK(outcome.second.requests_sent >= 1000);
 }
 
-TEST_CASE("a keep-alive connection the server closed while idle is replaced without error", "[transport][keep-alive]") {
+TEST_CASE("a keep-alive connection the server closed while idle is replaced without error",
+          "[transport][keep-alive]") {
   codex::test::test_server_options options;
   options.server.idle_timeout = 100ms;
   codex::test::test_server server{{}, options};
@@ -369,7 +372,8 @@ TEST_CASE("a response body over max_response_body is response_too_large", "[tran
   CHECK(response.code() == errc::response_too_large);
 }
 
-TEST_CASE("a response cut mid-body is connection_closed or connection_reset, never success", "[transport][faults]") {
+TEST_CASE("a response cut mid-body is connection_closed or connection_reset, never success",
+          "[transport][faults]") {
   response_plan plan;
   plan.body = std::string(10'000, 'a');
   plan.cut_after = 3'000;  // the head is ~100 bytes: this is in the middle of the body
@@ -406,7 +410,7 @@ TEST_CASE("the next connection to the same origin resumes the TLS session", "[tr
   plan.close = true;  // every request forces a new connection
   codex::test::test_server server{always(plan)};
 
-  auto outcome = codex::test::run_coroutine([&](auto executor) -> asio::awaitable<std::pair<int, codex::net::transport_stats>> {
+  auto outcome = codex::test::run_coroutine([&](auto executor) -> asio::awaitable<successes_and_stats> {
     codex::net::transport transport{executor, origin_of(server), trusting(server)};
     int succeeded = 0;
     for (int i = 0; i < 3; ++i) {
@@ -443,7 +447,8 @@ TEST_CASE("the pool never opens more than max_connections", "[transport][pool]")
   CHECK(server.stats().requests == 10);
 }
 
-TEST_CASE("a request cancelled through its cancellation slot returns errc::cancelled promptly", "[transport][cancel]") {
+TEST_CASE("a request cancelled through its cancellation slot returns errc::cancelled promptly",
+          "[transport][cancel]") {
   std::atomic<int> calls{0};
   codex::test::test_server server{[&calls](server_request&, const request_context&) {
     response_plan plan = codex::test::test_server::default_response();
@@ -487,7 +492,8 @@ TEST_CASE("a request cancelled through its cancellation slot returns errc::cance
   CHECK((*result.after)->status == 200);
 }
 
-TEST_CASE("request || timer: the losing request is cancelled and the call returns promptly", "[transport][cancel]") {
+TEST_CASE("request || timer: the losing request is cancelled and the call returns promptly",
+          "[transport][cancel]") {
   response_plan plan;
   plan.stall = true;
   codex::test::test_server server{always(plan)};
@@ -498,7 +504,8 @@ TEST_CASE("request || timer: the losing request is cancelled and the call return
     codex::net::transport transport{executor, origin_of(server), trusting(server)};
     asio::steady_timer timer{executor, 100ms};
     const auto start = clock_type::now();
-    auto raced = co_await (optional_of(transport.send(get("/hang"), in(10s))) || timer.async_wait(asio::use_awaitable));
+    auto raced =
+        co_await (optional_of(transport.send(get("/hang"), in(10s))) || timer.async_wait(asio::use_awaitable));
     elapsed = clock_type::now() - start;
     co_return raced.index();
   });
