@@ -24,10 +24,14 @@ namespace codex::detail {
 
 class wakeup : public std::enable_shared_from_this<wakeup> {
  public:
-  /// Completes with true when woken, false when cancelled. Call at most once.
+  /// Completes with true when woken, false when cancelled. Call at most once, on a
+  /// wakeup owned by a shared_ptr that the caller keeps until wait() completes.
   asio::awaitable<bool> wait() {
+    // The initiation captures a plain pointer on purpose: with g++ 12 and Asio 1.22 an
+    // initiation that owns a shared_ptr has been seen to lose a reference count inside
+    // the co_await (ASan: use-after-free). The caller's ownership keeps `this` alive.
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
-        [self = shared_from_this()](auto handler) { self->park(std::move(handler)); }, asio::use_awaitable);
+        [this](auto handler) { park(std::move(handler)); }, asio::use_awaitable);
   }
 
   /// Wakes the waiter (now, or as soon as it waits). Returns false if it had been

@@ -1,6 +1,7 @@
 #include <codex/net/transport.hpp>
 
 #include "detail/wakeup.hpp"
+#include "net/transport_access.hpp"
 #include "net/connection.hpp"
 #include "net/tls_context.hpp"
 
@@ -135,7 +136,13 @@ transport::~transport() = default;
 
 asio::awaitable<result<http_response>> transport::send(http_request request, clock::time_point deadline,
                                                        bool retry_if_unsent) {
-  auto self = impl_;  // the transport may be destroyed by the caller while we run
+  co_return co_await transport_access::send(*this, request, deadline, retry_if_unsent);
+}
+
+asio::awaitable<result<http_response>> transport_access::send(transport& t, const http_request& request,
+                                                              transport::clock::time_point deadline,
+                                                              bool retry_if_unsent) {
+  auto self = t.impl_;  // the transport may be destroyed by the caller while we run
   const bool may_resend = retry_if_unsent || is_idempotent(request.method);
   const exchange_limits limits{self->options.max_response_body, self->options.max_response_header};
 

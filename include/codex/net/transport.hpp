@@ -71,6 +71,7 @@ class transport {
   void close_idle();
 
  private:
+  friend struct transport_access;  // the SDK's call path sends without copying bodies
   struct impl;
   std::shared_ptr<impl> impl_;
 };

@@ -1,0 +1,90 @@
+#pragma once
+// codex::config — everything a client needs, as an aggregate with documented defaults,
+// set with designated initialisers, or read from the environment / the emulator's file.
+
+#include <codex/auth/secret.hpp>
+#include <codex/auth/token_cache.hpp>
+#include <codex/limit/rate.hpp>
+#include <codex/net/transport.hpp>
+#include <codex/observer.hpp>
+#include <codex/result.hpp>
+#include <codex/retry/retry_budget.hpp>
+#include <codex/retry/retry_policy.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace codex {
+
+/// A credential string that never prints (see auth::secret).
+using secret = auth::secret;
+
+/// How an API key travels. Default: Basic, the standard scheme (RFC 7617: the key as
+/// user name, an empty password); X-API-Key is equivalent for the service.
+enum class api_key_scheme { basic, header };
+
+/// An API key (`cdx_…`).
+struct api_key_credentials {
+  secret key;
+  api_key_scheme scheme = api_key_scheme::basic;
+};
+
+/// A client credential, exchanged for Bearer tokens at POST /auth/token.
+struct client_credentials {
+  std::string client_id;
+  secret client_secret;
+  std::string scope;  ///< e.g. "read write"; empty: everything the project allows
+};
+
+/// A Bearer token obtained elsewhere; it is used as is and never refreshed.
+struct access_token_credentials {
+  secret token;
+};
+
+/// No credentials: public documents only.
+struct anonymous_credentials {};
+
+using credentials =
+    std::variant<anonymous_credentials, api_key_credentials, client_credentials, access_token_credentials>;
+
+/// A client's configuration. Every field has a production default.
+struct config {
+  /// The API's base URL; must be https.
+  std::string base_url = "https://api.codex.dev/v1";
+  codex::credentials credentials = anonymous_credentials{};
+  /// The client-side limit for this credential, shared by every client of it in the
+  /// process. Default: the contract's 1,000 requests per minute.
+  limit::rate_limit rate_limit = limit::contract_default_rate;
+  /// Deadline of a whole call (attempts, waits for the limiter, tokens and backoff).
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  /// Cap on one attempt's exchange.
+  std::chrono::milliseconds attempt_timeout = std::chrono::seconds(20);
+  retry::retry_options retry;
+  retry::retry_budget_options retry_budget;
+  /// Token refresh timing (client credentials only).
+  auth::token_cache_options token;
+  /// One POST /auth/token may take this long.
+  std::chrono::milliseconds token_fetch_timeout = std::chrono::seconds(10);
+  net::transport_options transport;
+  /// Receives a report per call and scrubbed log lines. May be null.
+  std::shared_ptr<codex::observer> observer;
+
+  /// Reads CODEX_BASE_URL, CODEX_API_KEY, CODEX_CLIENT_ID + CODEX_CLIENT_SECRET,
+  /// CODEX_ACCESS_TOKEN, CODEX_CA_FILE, CODEX_RATE_LIMIT; with none of the credential
+  /// variables, CODEX_CREDENTIALS_FILE or the emulator's default credentials file.
+  /// Errors: errc::invalid_argument naming the variable at fault.
+  static result<config> from_env();
+
+  /// Reads the emulator's credentials.json (base_url, ca_file, api_key, client_id, ...),
+  /// using its read-write API key. Errors: errc::invalid_argument (unreadable file),
+  /// errc::decode_error (malformed).
+  static result<config> from_credentials_file(const std::string& path);
+
+  /// $XDG_STATE_HOME/codex-emulator/credentials.json, else
+  /// ~/.local/state/codex-emulator/credentials.json.
+  static std::string default_credentials_file();
+};
+
+}  // namespace codex

@@ -1,0 +1,277 @@
+#include "call/token_stage.hpp"
+
+#include "call/auth_stage.hpp"
+#include "call/limiter_stage.hpp"
+#include "call/transport_stage.hpp"
+#include "detail/wakeup.hpp"
+#include "json/error_body.hpp"
+
+#include <codex/auth/jwt.hpp>
+#include <codex/auth/token_cache.hpp>
+#include <codex/json/decode.hpp>
+#include <codex/json/encode.hpp>
+#include <codex/limit/limiter_registry.hpp>
+#include <codex/limit/retry_after.hpp>
+#include <codex/retry/backoff.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <openssl/crypto.h>
+
+#include <mutex>
+#include <unordered_map>
+
+namespace codex::call {
+namespace {
+
+using token_ptr = std::shared_ptr<const secret>;
+
+void cleanse(std::string& text) { OPENSSL_cleanse(text.data(), text.size()); }
+
+/// Performs one POST /auth/token for a client. Owns its own limiter → transport path
+/// over shared objects, so that a background refresh can outlive its client.
+class token_fetcher {
+ public:
+  token_fetcher(client_credentials creds, const config& cfg, const net::url& base,
+                std::shared_ptr<net::transport> transport, std::shared_ptr<limit::gcra> limiter)
+      : creds_(std::move(creds)),
+        target_(base.target("/auth/token")),
+        timeout_(cfg.token_fetch_timeout),
+        transport_(std::move(transport)),
+        transport_stage_(*transport_),
+        limiter_stage_(std::move(limiter), transport_stage_) {}
+
+  asio::awaitable<result<auth::token_grant>> fetch() {
+    call_context context;
+    context.request.method = net::http_method::post;
+    context.request.target = target_;
+    context.request.headers.add("Content-Type", "application/json");
+    context.request.headers.add("Accept", "application/json");
+    if (auto ec = json::encode_token_request(creds_.client_id, creds_.client_secret.reveal(), creds_.scope,
+                                             context.request.body))
+      co_return error_info{.code = ec, .message = "the client credentials are not valid UTF-8"};
+    context.deadline = clock::now() + timeout_;
+
+    attempt_result outcome = co_await limiter_stage_.send(context);
+    cleanse(context.request.body);
+    if (!outcome) {
+      error_info failure = std::move(outcome).error();
+      failure.message = "token request failed: " + failure.code.message();
+      failure.code = make_error_code(errc::token_unavailable);
+      co_return failure;
+    }
+    net::http_response& response = *outcome;
+    auto grant = grant_from(response);
+    cleanse(response.body);
+    co_return grant;
+  }
+
+ private:
+  static result<auth::token_grant> grant_from(const net::http_response& response) {
+    std::string request_id(response.headers.find("X-Request-Id").value_or(""));
+    if (response.status < 200 || response.status > 299) {
+      auto body = json::decode_error_body(response.body);
+      // 400 invalid_client happens for unknown ids; 401 for a wrong or revoked secret.
+      const bool rejected = response.status == 401 || body.error == "invalid_client";
+      return error_info{.code = make_error_code(rejected ? errc::credentials_rejected : errc::token_unavailable),
+                        .http_status = response.status,
+                        .service_code = std::move(body.error),
+                        .message = rejected ? "the token endpoint rejected the client credentials"
+                                            : "the token endpoint answered HTTP " + std::to_string(response.status),
+                        .request_id = std::move(request_id)};
+    }
+    auto decoded = json::decode_token_response(response.body);
+    if (!decoded) return error_info{.code = make_error_code(errc::token_unavailable),
+                                    .http_status = response.status,
+                                    .message = "malformed token response: " + decoded.error().message,
+                                    .request_id = std::move(request_id)};
+    auth::token_grant grant;
+    if (decoded->expires_in > 0) grant.expires_in = std::chrono::seconds(decoded->expires_in);
+    if (auto claims = auth::read_jwt_claims(decoded->access_token)) grant.jwt_exp = claims->exp;
+    if (auto date = response.headers.find("Date"))
+      grant.server_date = limit::parse_http_date(*date, std::chrono::system_clock::now());
+    grant.access_token = secret(std::move(decoded->access_token));
+    cleanse(decoded->access_token);
+    return grant;
+  }
+
+  client_credentials creds_;
+  std::string target_;
+  std::chrono::milliseconds timeout_;
+  std::shared_ptr<net::transport> transport_;
+  transport_stage transport_stage_;
+  limiter_stage limiter_stage_;
+};
+
+/// The token cache of one credential, with its single-flight refresher: at most one
+/// refresh runs at a time; callers with no valid token wait for it and all resume with
+/// its outcome — the token, or the same error.
+class token_source : public std::enable_shared_from_this<token_source> {
+ public:
+  explicit token_source(const auth::token_cache_options& options) : cache_(options) {}
+
+  asio::awaitable<result<token_ptr>> get(std::shared_ptr<token_fetcher> fetcher, clock::time_point deadline,
+                                         call_report& report) {
+    for (;;) {
+      auto waiter = std::make_shared<waiter_slot>();
+      auth::token_decision decision;
+      {
+        std::lock_guard lock(mutex_);
+        decision = cache_.decide(clock::now());
+        if (decision.action == auth::token_action::must_wait_for_refresh) waiters_.push_back(waiter);
+      }
+      if (decision.start_refresh) {
+        report.token_refreshes += 1;
+        asio::co_spawn(co_await asio::this_coro::executor, refresh(shared_from_this(), fetcher), asio::detached);
+      }
+      switch (decision.action) {
+        case auth::token_action::use_current:
+        case auth::token_action::use_current_and_start_background_refresh:
+          co_return std::move(decision.token);
+        case auth::token_action::fail_credentials_rejected:
+          co_return error_info{.code = decision.error, .message = "the token endpoint rejected the client credentials"};
+        case auth::token_action::wait_backoff:
+          if (decision.retry_at > deadline)
+            co_return error_info{.code = decision.error, .message = "no access token: the last refresh failed"};
+          if (auto ec = co_await sleep_until(decision.retry_at, deadline)) co_return ec;
+          continue;
+        case auth::token_action::must_wait_for_refresh:
+          if (!decision.start_refresh) report.token_refreshes += 1;
+          if (auto failure = co_await wait(waiter, deadline)) co_return std::move(*failure);
+          continue;  // the refresh succeeded: decide again (normally use_current)
+      }
+    }
+  }
+
+  /// A 401 for `token`: forget it if it is still the current one.
+  void invalidate(const token_ptr& token) {
+    std::lock_guard lock(mutex_);
+    cache_.invalidate(token);
+  }
+
+ private:
+  struct waiter_slot {
+    std::shared_ptr<detail::wakeup> wakeup = std::make_shared<detail::wakeup>();
+    std::optional<error_info> failure;  // written under mutex_ before wake()
+  };
+
+  /// Waits for the refresh in flight; returns its failure, if it failed.
+  asio::awaitable<std::optional<error_info>> wait(std::shared_ptr<waiter_slot> waiter, clock::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+    auto outcome = co_await (waiter->wakeup->wait() ||
+                             timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
+    const bool woken = outcome.index() == 0 ? std::get<0>(outcome) : !waiter->wakeup->cancel();
+    std::optional<error_info> failure;
+    {
+      std::lock_guard lock(mutex_);
+      if (woken) {
+        failure = waiter->failure;
+      } else {
+        std::erase(waiters_, waiter);
+      }
+    }
+    if (woken) co_return failure;
+    // Index 0 completing with "not woken" means the waiter itself was cancelled.
+    const bool was_cancelled = outcome.index() == 0;
+    co_return error_info{.code = make_error_code(was_cancelled ? errc::cancelled : errc::timeout),
+                         .message = "waiting for an access token"};
+  }
+
+  static asio::awaitable<void> refresh(std::shared_ptr<token_source> self, std::shared_ptr<token_fetcher> fetcher) {
+    const auto sent_at = clock::now();
+    result<auth::token_grant> grant = errc::token_unavailable;
+    try {
+      grant = co_await fetcher->fetch();
+    } catch (const std::exception&) {  // allocation failure: report it like any other failure
+    }
+    std::vector<std::shared_ptr<waiter_slot>> waiters;
+    {
+      std::lock_guard lock(self->mutex_);
+      if (grant) {
+        self->cache_.on_refresh_success(std::move(*grant), sent_at, std::chrono::system_clock::now());
+      } else {
+        self->cache_.on_refresh_failure(grant.code(), clock::now(), retry::jitter_bits());
+      }
+      waiters.swap(self->waiters_);
+      for (auto& w : waiters) {
+        if (!grant) w->failure = grant.error();
+      }
+    }
+    for (auto& w : waiters) w->wakeup->wake();
+  }
+
+  std::mutex mutex_;
+  auth::token_cache cache_;
+  std::vector<std::shared_ptr<waiter_slot>> waiters_;
+};
+
+/// Token sources by (origin, client_id, secret): every client of one credential in the
+/// process shares one cache and one refresh.
+std::shared_ptr<token_source> shared_token_source(const std::string& key, const auth::token_cache_options& options) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::weak_ptr<token_source>> sources;
+  std::lock_guard lock(mutex);
+  auto& slot = sources[key];
+  auto source = slot.lock();
+  if (!source) {
+    source = std::make_shared<token_source>(options);
+    slot = source;
+  }
+  return source;
+}
+
+class token_stage final : public stage {
+ public:
+  token_stage(std::shared_ptr<token_source> source, std::shared_ptr<token_fetcher> fetcher, stage& next)
+      : source_(std::move(source)), fetcher_(std::move(fetcher)), next_(next) {}
+
+  asio::awaitable<attempt_result> send(call_context& context) override {
+    for (int resend = 0;; ++resend) {
+      const auto asked = clock::now();
+      auto token = co_await source_->get(fetcher_, context.deadline, context.report);
+      context.report.token_wait += clock::now() - asked;
+      if (!token) co_return std::move(token).error();
+
+      std::string header = "Bearer ";
+      header += (*token)->reveal();
+      context.request.headers.set("Authorization", std::move(header));
+      attempt_result outcome = co_await next_.send(context);
+      wipe_header(context.request.headers, "Authorization");
+
+      // Any 401 on a Bearer request means the token is no longer good (expired early,
+      // revoked): refresh once and send once more; a second 401 is the caller's error.
+      if (outcome && outcome->status == 401 && resend == 0) {
+        source_->invalidate(*token);
+        context.report.retries.push_back(retry_reason::token_rejected);
+        continue;
+      }
+      co_return outcome;
+    }
+  }
+
+ private:
+  std::shared_ptr<token_source> source_;
+  std::shared_ptr<token_fetcher> fetcher_;
+  stage& next_;
+};
+
+}  // namespace
+
+std::unique_ptr<stage> make_token_stage(const client_credentials& creds, const config& cfg, const net::url& base,
+                                        stage& next, std::shared_ptr<net::transport> transport,
+                                        std::shared_ptr<limit::gcra> limiter) {
+  const std::string key = limit::credential_identity("token-source", base.to_string() + " " + creds.client_id,
+                                                     creds.client_secret.reveal());
+  auto source = shared_token_source(key, cfg.token);
+  auto fetcher = std::make_shared<token_fetcher>(creds, cfg, base, std::move(transport), std::move(limiter));
+  return std::make_unique<token_stage>(std::move(source), std::move(fetcher), next);
+}
+
+}  // namespace codex::call
