@@ -65,13 +65,14 @@ errc tls_context::classify_handshake_failure(SSL* ssl) noexcept {
 }
 
 void tls_context::remember_session(SSL* ssl) {
-  SSL_SESSION* raw = SSL_get1_session(ssl);
-  if (raw == nullptr) return;
-  if (SSL_SESSION_is_resumable(raw) != 1) {
-    SSL_SESSION_free(raw);
-    return;
-  }
-  std::shared_ptr<SSL_SESSION> session(raw, SSL_SESSION_free);
+  SSL_SESSION* current = SSL_get0_session(ssl);
+  if (current == nullptr || SSL_SESSION_is_resumable(current) != 1) return;
+  // A copy, not the connection's own object: when that connection is later freed
+  // without a close_notify (the server closed it, or an error), OpenSSL marks its
+  // session not_resumable (ssl_clear_bad_session) — which would poison ours too.
+  SSL_SESSION* copy = SSL_SESSION_dup(current);
+  if (copy == nullptr) return;
+  std::shared_ptr<SSL_SESSION> session(copy, SSL_SESSION_free);
   std::lock_guard lock(session_mutex_);
   session_ = std::move(session);
 }
