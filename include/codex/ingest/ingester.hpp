@@ -1,0 +1,135 @@
+#pragma once
+// codex::ingester — pushes any number of documents through POST /documents/batch as
+// fast as the credential's rate limit allows, with per-item accounting, bounded
+// memory, and (with a journal) nothing lost or duplicated across a crash.
+//
+// How it works
+// - add() encodes the item once (json::encode) and appends it to the filling batch.
+//   The batch goes out when it reaches max_items, when the next item would take its
+//   body past max_bytes (measured on the exact bytes sent, `{"items":[…]}` included),
+//   when its first item has waited `linger`, or at finish() — and only when fewer
+//   than max_in_flight batches are in flight (ingest/batch_policy.hpp decides).
+// - Backpressure: when the filling batch must go out and every in-flight slot is
+//   taken, add() waits. Items held at once never exceed max_items × (max_in_flight
+//   + 1), whatever the input size or the server's speed.
+// - Each batch call goes through the client's whole call path (limiter, auth, retry)
+//   with one Idempotency-Key kept across all its attempts, including the ingester's
+//   own re-sends after a call that failed as a whole for a transient reason (429,
+//   5xx, a dropped connection, …; with backoff). A permanent whole-call failure (413,
+//   401, 403, …) rejects every item of the batch with its reason.
+// - Per item (ingest/item_outcome.hpp): 2xx → accepted (with its id); 408/429/5xx →
+//   sent again in a smaller batch of the same slot (up to max_item_attempts); other
+//   statuses (422, …) → rejected with the service's reason. Every added item ends as
+//   exactly one of accepted or rejected.
+// - With a journal (ingest/journal.hpp), accepted positions are appended and synced
+//   before they are counted or reported; items without an id get one derived from
+//   the journal's job id and their position (ingest/stable_id.hpp), so a resumed job
+//   re-sends in-flight items as upserts, never as duplicates.
+
+#include <codex/api/document.hpp>
+#include <codex/ingest/journal.hpp>
+#include <codex/ingest/rejects.hpp>
+#include <codex/ingest/report.hpp>
+#include <codex/retry/backoff.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace codex {
+
+class client;
+
+/// The ingester's options; every field has a default. Set with designated initialisers.
+struct ingester_options {
+  /// Items per batch call: 1 to 1,000 (the contract's limit).
+  std::size_t max_items = 1000;
+  /// Bytes of a batch body, exactly as sent (`{"items":[` … `]}` included): at most
+  /// 8 MiB (the contract's limit, which the service checks on the same bytes).
+  std::size_t max_bytes = 8u << 20;
+  /// How long a batch's first item may wait for more before the batch goes out. 0:
+  /// a batch goes out as soon as a slot is free.
+  std::chrono::milliseconds linger{20};
+  /// Batch calls in flight at once (≥ 1).
+  std::size_t max_in_flight = 8;
+  /// Calls made with one batch body (and one Idempotency-Key) before its items are
+  /// rejected with the last failure — each call with the call path's own retries.
+  std::uint32_t max_batch_attempts = 8;
+  /// Times an item answered 408/429/5xx is sent before it is rejected with that status.
+  std::uint32_t max_item_attempts = 8;
+  /// The wait before re-sending (a failed call's body, or the retryable items of a
+  /// batch); a Retry-After that asks for longer wins.
+  retry::backoff_policy backoff{.initial = std::chrono::milliseconds(500), .max = std::chrono::seconds(30)};
+  /// Where accepted positions are made durable; null: no journal.
+  std::shared_ptr<ingest::journal> journal;
+  /// Seed of the stable ids given to items without one: derive_document_id(seed,
+  /// position). Empty: the journal's job id when there is a journal, else items
+  /// without an id are sent without one (the service picks it; a re-send after a
+  /// crash would then create a duplicate).
+  std::string id_seed;
+  /// Each rejected item is also written here (flushed and synced by finish()). May be null.
+  std::shared_ptr<ingest::rejects_writer> rejects;
+  /// Keep every rejected item in the report (turn off for inputs with a great many).
+  bool keep_rejected = true;
+  /// Called after each batch call that settled items, and for an item rejected before
+  /// being sent (items = 1, status 0) — from whichever thread runs the call; must be
+  /// thread-safe and must not block. The spans are valid during the call only.
+  std::function<void(const ingest_batch_event&)> on_batch;
+};
+
+/// One input item with its position.
+struct ingest_item {
+  /// The item's input position (e.g. its line number); unique within a job, and the
+  /// key of the journal and of stable ids. Must be below UINT64_MAX.
+  std::uint64_t position = 0;
+  document_input document;
+  /// Carried into rejected_item::original (e.g. the input line). May be empty.
+  std::string original;
+};
+
+/// The batch ingester.
+///
+/// Thread-safety: add() may be called by any number of producers concurrently, from
+/// any thread running the client's executor; progress() from any thread. finish()
+/// once, after every add() has returned.
+/// Lifetime: `api` must outlive the ingester and every batch it has in flight; call
+/// (and await) finish() before destroying the ingester.
+/// Errors: the constructor throws codex::error (errc::invalid_argument) for invalid
+/// options; add() throws codex::error (errc::invalid_argument) after finish() and
+/// (errc::cancelled) when its wait is cancelled — that item is then not added.
+/// Failures of items are never thrown: they are counted and reported.
+class ingester {
+ public:
+  ingester(client& api, ingester_options options = {});
+  ~ingester();
+  ingester(const ingester&) = delete;
+  ingester& operator=(const ingester&) = delete;
+
+  /// Adds an item; waits while the pipeline is full (backpressure). Returns once the
+  /// item is held by the ingester (not when it is stored: see finish() and on_batch).
+  asio::awaitable<void> add(ingest_item item);
+
+  /// Adds a document at the next automatic position (0, 1, 2, … counting only the
+  /// calls of this overload). Do not mix with add(ingest_item) in one job.
+  asio::awaitable<void> add(document_input document);
+
+  /// Sends what is buffered, waits until every item is settled, flushes the rejects
+  /// writer, and returns the report.
+  asio::awaitable<ingest_report> finish();
+
+  /// A snapshot of the counters. Thread-safe, lock-free.
+  ingest_progress progress() const noexcept;
+
+  const ingester_options& options() const noexcept;
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace codex

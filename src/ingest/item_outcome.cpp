@@ -1,0 +1,146 @@
+#include <codex/ingest/item_outcome.hpp>
+
+#include <algorithm>
+
+namespace codex::ingest {
+namespace {
+
+/// A short, stable name for a codex::errc (the "error" field of a rejection that has
+/// no service code).
+const char* errc_name(const std::error_code& code) {
+  if (code.category() != category()) return "error";
+  switch (static_cast<errc>(code.value())) {
+    case errc::invalid_url: return "invalid_url";
+    case errc::unsupported_scheme: return "unsupported_scheme";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::limit_exceeded: return "limit_exceeded";
+    case errc::resolve_failed: return "resolve_failed";
+    case errc::connect_failed: return "connect_failed";
+    case errc::tls_handshake_failed: return "tls_handshake_failed";
+    case errc::certificate_rejected: return "certificate_rejected";
+    case errc::host_name_mismatch: return "host_name_mismatch";
+    case errc::connection_closed: return "connection_closed";
+    case errc::connection_reset: return "connection_reset";
+    case errc::timeout: return "timeout";
+    case errc::cancelled: return "cancelled";
+    case errc::protocol_error: return "protocol_error";
+    case errc::response_too_large: return "response_too_large";
+    case errc::io_error: return "io_error";
+    case errc::bad_request: return "bad_request";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::permission_denied: return "permission_denied";
+    case errc::not_found: return "not_found";
+    case errc::conflict: return "conflict";
+    case errc::payload_too_large: return "payload_too_large";
+    case errc::unprocessable: return "unprocessable";
+    case errc::rate_limited: return "rate_limited";
+    case errc::server_error: return "server_error";
+    case errc::unexpected_status: return "unexpected_status";
+    case errc::credentials_rejected: return "credentials_rejected";
+    case errc::token_unavailable: return "token_unavailable";
+    case errc::deadline_too_short: return "deadline_too_short";
+    case errc::retry_budget_exhausted: return "retry_budget_exhausted";
+    case errc::decode_error: return "decode_error";
+    case errc::invalid_utf8: return "invalid_utf8";
+  }
+  return "error";
+}
+
+bool is_transient_status(int status) noexcept { return status == 408 || status == 429 || (status >= 500 && status <= 599); }
+
+}  // namespace
+
+item_verdict classify_item(int status) noexcept {
+  if (status >= 200 && status <= 299) return item_verdict::accepted;
+  if (is_transient_status(status)) return item_verdict::retry;
+  return item_verdict::reject;
+}
+
+settlement settle(const batch_result& answer, std::span<const std::uint32_t> attempts,
+                  std::uint32_t max_item_attempts) {
+  const std::size_t count = attempts.size();
+  // The first entry for each index wins; the rest (and out-of-range ones) are ignored.
+  std::vector<const batch_item_result*> entry_of(count, nullptr);
+  for (const auto& entry : answer.results) {
+    if (entry.index < count && entry_of[entry.index] == nullptr) entry_of[entry.index] = &entry;
+  }
+  settlement out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const batch_item_result* entry = entry_of[i];
+    const int status = entry ? entry->status : 0;
+    // A 2xx without an id cannot be reported as accepted "with its id": it is a
+    // malformed answer, treated like a missing one.
+    const bool usable = entry && !(classify_item(status) == item_verdict::accepted && entry->id.empty());
+    const item_verdict verdict = usable ? classify_item(status) : item_verdict::retry;
+    if (status == 429) ++out.rate_limited;
+    if (verdict == item_verdict::accepted) {
+      out.accepted.push_back({i, entry->id});
+      continue;
+    }
+    if (verdict == item_verdict::retry && attempts[i] < max_item_attempts) {
+      out.retry.push_back(i);
+      continue;
+    }
+    item_rejection rejection{.index = i, .status = usable ? status : 0};
+    if (usable && entry->error) {
+      rejection.error = entry->error->error;
+      rejection.message = entry->error->message;
+    } else if (!usable) {
+      rejection.error = "missing_result";
+      rejection.message = "the batch response had no usable result for this item";
+    } else {
+      rejection.error = "status_" + std::to_string(status);
+    }
+    if (verdict == item_verdict::retry) {
+      rejection.message = "gave up after " + std::to_string(attempts[i]) + " attempts: " + rejection.message;
+    }
+    out.rejected.push_back(std::move(rejection));
+  }
+  return out;
+}
+
+bool is_transient_batch_failure(const error_info& failure) noexcept {
+  if (failure.code == errc::decode_error) return true;  // a 200 whose body did not parse
+  if (failure.http_status != 0) {
+    if (is_transient_status(failure.http_status)) return true;
+    // The service is still working on the first attempt of this Idempotency-Key.
+    return failure.http_status == 409 && failure.service_code == "request_in_progress";
+  }
+  if (failure.code.category() != category()) return false;
+  switch (static_cast<errc>(failure.code.value())) {
+    case errc::resolve_failed:
+    case errc::connect_failed:
+    case errc::tls_handshake_failed:
+    case errc::connection_closed:
+    case errc::connection_reset:
+    case errc::timeout:
+    case errc::protocol_error:
+    case errc::io_error:
+    case errc::rate_limited:
+    case errc::server_error:
+    case errc::token_unavailable:
+    case errc::deadline_too_short:
+    case errc::retry_budget_exhausted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+batch_failure_decision decide_batch_failure(const error_info& failure, std::uint32_t attempts,
+                                            std::uint32_t max_attempts, const retry::backoff_policy& backoff,
+                                            std::uint64_t random_bits) noexcept {
+  if (!is_transient_batch_failure(failure) || attempts >= max_attempts) return {};
+  auto delay = backoff.delay(attempts, random_bits);
+  if (failure.retry_after) delay = std::max(delay, *failure.retry_after);
+  return {.retry = true, .delay = delay};
+}
+
+item_rejection rejection_from(const error_info& failure, std::size_t index) {
+  item_rejection out{.index = index, .status = failure.http_status};
+  out.error = failure.service_code.empty() ? errc_name(failure.code) : failure.service_code;
+  out.message = failure.message.empty() ? failure.code.message() : failure.message;
+  return out;
+}
+
+}  // namespace codex::ingest
