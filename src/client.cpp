@@ -58,7 +58,8 @@ error_info error_from_response(const net::http_response& response) {
 
 struct client::impl {
   impl(asio::any_io_executor executor, config configuration)
-      : cfg(std::move(configuration)),
+      : exec(executor),
+        cfg(std::move(configuration)),
         base(parse_base_url(cfg.base_url)),
         transport(std::make_shared<net::transport>(std::move(executor), base, cfg.transport)),
         limiter(shared_limiter(cfg, base)),
@@ -68,6 +69,7 @@ struct client::impl {
         auth_stage(call::make_auth_stage(cfg, base, limiter_stage, transport, limiter)),
         retry_stage(cfg.retry, budget, *auth_stage) {}
 
+  asio::any_io_executor exec;
   config cfg;
   net::url base;
   std::shared_ptr<net::transport> transport;
@@ -140,5 +142,9 @@ asio::awaitable<result<net::http_response>> client::execute(api_request request)
 const config& client::configuration() const noexcept { return impl_->cfg; }
 
 net::transport_stats client::transport_stats() const noexcept { return impl_->transport->stats(); }
+
+asio::any_io_executor client::get_executor() const noexcept { return impl_->exec; }
+
+codex::documents client::documents() noexcept { return codex::documents{*this}; }
 
 }  // namespace codex

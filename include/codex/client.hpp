@@ -2,6 +2,9 @@
 // codex::client — the SDK's entry point: one call path (retry → auth → limiter →
 // transport) per client, shared limiters and tokens per credential.
 
+#include <codex/api/account.hpp>
+#include <codex/api/async.hpp>
+#include <codex/api/documents.hpp>
 #include <codex/config.hpp>
 #include <codex/net/http_message.hpp>
 #include <codex/net/transport.hpp>
@@ -54,6 +57,32 @@ class client {
 
   const config& configuration() const noexcept;
   net::transport_stats transport_stats() const noexcept;
+
+  /// The executor the client was made with; token-based calls run on it.
+  asio::any_io_executor get_executor() const noexcept;
+
+  /// The Document resource (a cheap handle; see codex::documents for the forms of its
+  /// calls: try_X → result<T>, X → T or throws codex::error, X(…, token)).
+  codex::documents documents() noexcept;
+
+  /// GET /account: the project, credential and scopes behind this client's
+  /// credentials — the way to check that they work. Errors: unauthenticated (bad or
+  /// revoked credentials), decode_error, transport errors.
+  asio::awaitable<result<codex::account>> try_account();
+  asio::awaitable<codex::account> account();
+  template <completion_token_for_call<codex::account> Token>
+  auto account(Token&& token) {
+    return async_call(get_executor(), account(), std::forward<Token>(token));
+  }
+
+  /// GET /schema (no authentication needed): the service's JSON description of its
+  /// endpoints, as the raw JSON text. Errors: transport and service errors.
+  asio::awaitable<result<std::string>> try_schema();
+  asio::awaitable<std::string> schema();
+  template <completion_token_for_call<std::string> Token>
+  auto schema(Token&& token) {
+    return async_call(get_executor(), schema(), std::forward<Token>(token));
+  }
 
  private:
   struct impl;

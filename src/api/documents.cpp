@@ -1,0 +1,158 @@
+#include <codex/api/documents.hpp>
+
+#include "api/call.hpp"
+
+#include <codex/api/validation.hpp>
+#include <codex/client.hpp>
+#include <codex/json/decode.hpp>
+#include <codex/json/encode.hpp>
+#include <codex/net/url.hpp>
+
+#include <string>
+#include <utility>
+
+namespace codex {
+namespace api::detail {
+
+std::string document_path(std::string_view id) { return "/documents/" + net::percent_encode(id); }
+
+}  // namespace api::detail
+
+namespace {
+
+using api::detail::call;
+using api::detail::document_path;
+using codex::detail::ready;
+
+/// "limit=…&cursor=…&tag=…" (only the options that are set), percent-encoded.
+std::string list_query(const list_options& options) {
+  std::string query;
+  if (options.limit) net::append_query(query, "limit", std::to_string(*options.limit));
+  if (options.cursor) net::append_query(query, "cursor", *options.cursor);
+  if (options.tag) net::append_query(query, "tag", *options.tag);
+  if (!query.empty()) query.erase(0, 1);  // append_query began it with '?'
+  return query;
+}
+
+/// remove's answer: a 2xx without a body to decode.
+asio::awaitable<result<void>> without_body(asio::awaitable<result<net::http_response>> pending) {
+  auto response = co_await std::move(pending);
+  if (!response) co_return std::move(response).error();
+  co_return result<void>{};
+}
+
+/// A call refused before any I/O. Named values only are passed to the coroutine (see
+/// api/call.hpp on g++ 12 and aggregate arguments).
+template <class T>
+asio::awaitable<result<T>> refused(error_info failure) {
+  result<T> outcome = std::move(failure);
+  return ready<T>(std::move(outcome));
+}
+
+error_info encode_failure(std::error_code code, std::string_view what) {
+  return error_info{.code = code, .message = "cannot encode " + std::string(what) + ": " + code.message()};
+}
+
+}  // namespace
+
+documents::documents(client& api) : client_(&api), executor_(api.get_executor()) {}
+
+asio::awaitable<result<document>> documents::try_get(std::string id) const {
+  if (auto valid = validate_id(id); !valid) return refused<document>(valid.error());
+  api_request request{.path = document_path(id)};
+  return call<document>(*client_, std::move(request), &json::decode_document);
+}
+
+asio::awaitable<document> documents::get(std::string id) const {
+  return codex::detail::value_or_throw(try_get(std::move(id)));
+}
+
+asio::awaitable<result<page<document>>> documents::try_list(list_options options) const {
+  if (auto valid = validate(options); !valid) return refused<page<document>>(valid.error());
+  api_request request{.path = "/documents", .query = list_query(options)};
+  return call<page<document>>(*client_, std::move(request), &json::decode_document_page);
+}
+
+asio::awaitable<page<document>> documents::list(list_options options) const {
+  return codex::detail::value_or_throw(try_list(std::move(options)));
+}
+
+document_stream documents::list_all(list_options options) const {
+  return document_stream{*client_, std::move(options)};
+}
+
+asio::awaitable<result<document>> documents::try_create(document_input input) const {
+  if (auto valid = validate(input); !valid) return refused<document>(valid.error());
+  api_request request{.method = net::http_method::post, .path = "/documents", .idempotent = true};
+  if (auto ec = json::encode(input, request.body)) return refused<document>(encode_failure(ec, "the document"));
+  return call<document>(*client_, std::move(request), &json::decode_document);
+}
+
+asio::awaitable<document> documents::create(document_input input) const {
+  return codex::detail::value_or_throw(try_create(std::move(input)));
+}
+
+asio::awaitable<result<document>> documents::try_update(std::string id, document_patch patch,
+                                                        std::optional<std::int64_t> if_match) const {
+  if (auto valid = validate_id(id); !valid) return refused<document>(valid.error());
+  if (auto valid = validate(patch); !valid) return refused<document>(valid.error());
+  api_request request{.method = net::http_method::patch, .path = document_path(id)};
+  if (auto ec = json::encode(patch, request.body)) return refused<document>(encode_failure(ec, "the patch"));
+  if (if_match) request.headers.add("If-Match", std::to_string(*if_match));
+  return call<document>(*client_, std::move(request), &json::decode_document);
+}
+
+asio::awaitable<document> documents::update(std::string id, document_patch patch,
+                                            std::optional<std::int64_t> if_match) const {
+  return codex::detail::value_or_throw(try_update(std::move(id), std::move(patch), if_match));
+}
+
+asio::awaitable<result<void>> documents::try_remove(std::string id) const {
+  if (auto valid = validate_id(id); !valid) return refused<void>(valid.error());
+  api_request request{.method = net::http_method::delete_, .path = document_path(id)};
+  return without_body(client_->execute(std::move(request)));
+}
+
+asio::awaitable<void> documents::remove(std::string id) const {
+  return codex::detail::value_or_throw(try_remove(std::move(id)));
+}
+
+asio::awaitable<result<batch_result>> documents::try_batch_create(std::span<const document_input> items) const {
+  if (items.empty()) {
+    result<batch_result> nothing = batch_result{};
+    return ready<batch_result>(std::move(nothing));
+  }
+  if (auto valid = validate_batch(items); !valid) return refused<batch_result>(valid.error());
+  // A batch retried after a lost response must not create its documents twice.
+  api_request request{.method = net::http_method::post, .path = "/documents/batch", .idempotent = true};
+  if (auto ec = json::encode_batch(items, request.body)) {
+    return refused<batch_result>(encode_failure(ec, "the batch"));
+  }
+  // The 8 MiB limit is on the bytes sent: measured on the encoded body.
+  if (auto valid = validate_batch_bytes(request.body.size()); !valid) return refused<batch_result>(valid.error());
+  return call<batch_result>(*client_, std::move(request), &json::decode_batch_result);
+}
+
+asio::awaitable<batch_result> documents::batch_create(std::span<const document_input> items) const {
+  return codex::detail::value_or_throw(try_batch_create(items));
+}
+
+asio::awaitable<result<batch_get_result>> documents::try_batch_get(std::span<const std::string> ids) const {
+  if (ids.empty()) {
+    result<batch_get_result> nothing = batch_get_result{};
+    return ready<batch_get_result>(std::move(nothing));
+  }
+  if (auto valid = validate_batch_ids(ids); !valid) return refused<batch_get_result>(valid.error());
+  // A read: replaying it is harmless, and the Idempotency-Key lets the retry policy do so.
+  api_request request{.method = net::http_method::post, .path = "/documents/batch_get", .idempotent = true};
+  if (auto ec = json::encode_ids(ids, request.body)) {
+    return refused<batch_get_result>(encode_failure(ec, "the ids"));
+  }
+  return call<batch_get_result>(*client_, std::move(request), &json::decode_batch_get_result);
+}
+
+asio::awaitable<batch_get_result> documents::batch_get(std::span<const std::string> ids) const {
+  return codex::detail::value_or_throw(try_batch_get(ids));
+}
+
+}  // namespace codex

@@ -1,0 +1,144 @@
+#include <codex/api/validation.hpp>
+
+#include <codex/json/writer.hpp>
+
+#include <string>
+#include <variant>
+
+namespace codex {
+namespace {
+
+result<void> fail(errc code, std::string message) {
+  return error_info{.code = make_error_code(code), .message = std::move(message)};
+}
+
+result<void> over_limit(std::string_view what, std::size_t size, std::string_view unit, std::size_t limit,
+                        std::string_view limit_name) {
+  return fail(errc::limit_exceeded, std::string(what) + " is " + std::to_string(size) + " " + std::string(unit) +
+                                        ", over the limit of " + std::to_string(limit) + " (document_limits::" +
+                                        std::string(limit_name) + ")");
+}
+
+result<void> check_utf8(std::string_view field, std::string_view text) {
+  if (json::is_valid_utf8(text)) return {};
+  return fail(errc::invalid_utf8, std::string(field) + " is not valid UTF-8");
+}
+
+result<void> check_title(std::string_view title) {
+  if (title.size() > document_limits::max_title_bytes) {
+    return over_limit("title", title.size(), "bytes", document_limits::max_title_bytes, "max_title_bytes");
+  }
+  return check_utf8("title", title);
+}
+
+result<void> check_body(std::string_view body) {
+  if (body.size() > document_limits::max_body_bytes) {
+    return over_limit("body", body.size(), "bytes", document_limits::max_body_bytes, "max_body_bytes");
+  }
+  return check_utf8("body", body);
+}
+
+result<void> check_tags(const std::vector<std::string>& tags) {
+  if (tags.size() > document_limits::max_tags) {
+    return over_limit("tags", tags.size(), "tags", document_limits::max_tags, "max_tags");
+  }
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (auto r = check_utf8("tags[" + std::to_string(i) + "]", tags[i]); !r) return r;
+  }
+  return {};
+}
+
+result<void> check_metadata(const metadata& fields) {
+  if (fields.size() > document_limits::max_metadata_keys) {
+    return over_limit("metadata", fields.size(), "keys", document_limits::max_metadata_keys, "max_metadata_keys");
+  }
+  for (const auto& [key, value] : fields) {
+    if (!json::is_valid_utf8(key)) return fail(errc::invalid_utf8, "a metadata key is not valid UTF-8");
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      if (auto r = check_utf8("metadata[\"" + key + "\"]", *text); !r) return r;
+    }
+  }
+  return {};
+}
+
+/// Prefixes a failure's message with "item N: ".
+result<void> for_item(std::size_t index, result<void> outcome) {
+  if (outcome) return outcome;
+  error_info info = outcome.error();
+  info.message = "item " + std::to_string(index) + ": " + info.message;
+  return info;
+}
+
+}  // namespace
+
+result<void> validate(const document_input& input) {
+  if (input.id) {
+    if (auto r = validate_id(*input.id); !r) return r;
+  }
+  if (auto r = check_title(input.title); !r) return r;
+  if (auto r = check_body(input.body); !r) return r;
+  if (auto r = check_tags(input.tags); !r) return r;
+  return check_metadata(input.metadata);
+}
+
+result<void> validate(const document_patch& patch) {
+  if (patch.title) {
+    if (auto r = check_title(*patch.title); !r) return r;
+  }
+  if (patch.body) {
+    if (auto r = check_body(*patch.body); !r) return r;
+  }
+  if (patch.tags) {
+    if (auto r = check_tags(*patch.tags); !r) return r;
+  }
+  if (patch.metadata) return check_metadata(*patch.metadata);
+  return {};
+}
+
+result<void> validate(const list_options& options) {
+  if (options.limit && (*options.limit == 0 || *options.limit > list_limits::max_page_size)) {
+    return fail(errc::invalid_argument, "limit is " + std::to_string(*options.limit) + "; it must be 1 to " +
+                                            std::to_string(list_limits::max_page_size) +
+                                            " (list_limits::max_page_size)");
+  }
+  if (options.cursor) {
+    if (auto r = check_utf8("cursor", *options.cursor); !r) return r;
+  }
+  if (options.tag) return check_utf8("tag", *options.tag);
+  return {};
+}
+
+result<void> validate_id(std::string_view id) {
+  if (id.empty()) return fail(errc::invalid_argument, "a document id must not be empty");
+  return check_utf8("id", id);
+}
+
+result<void> validate_batch(std::span<const document_input> items) {
+  if (items.size() > document_limits::max_batch_items) {
+    return over_limit("the batch", items.size(), "items", document_limits::max_batch_items, "max_batch_items");
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (auto r = for_item(i, validate(items[i])); !r) return r;
+  }
+  return {};
+}
+
+result<void> validate_batch_bytes(std::size_t encoded_bytes) {
+  if (encoded_bytes > document_limits::max_batch_bytes) {
+    return over_limit("the encoded batch", encoded_bytes, "bytes", document_limits::max_batch_bytes,
+                      "max_batch_bytes");
+  }
+  return {};
+}
+
+result<void> validate_batch_ids(std::span<const std::string> ids) {
+  if (ids.size() > document_limits::max_batch_items) {
+    return over_limit("the batch_get", ids.size(), "ids", document_limits::max_batch_items, "max_batch_items");
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto r = for_item(i, validate_id(ids[i])); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace codex
