@@ -158,7 +158,8 @@ struct ingester::state : std::enable_shared_from_this<state> {
       self->linger_elapsed = true;
       due = self->take_if_due();
     }
-    if (due) self->launch(co_await asio::this_coro::executor, std::move(*due));
+    const auto executor = co_await asio::this_coro::executor;
+    if (due) self->launch(executor, std::move(*due));
   }
 
   /// A batch's slot is free: send the filling batch if it is due, wake the waiters.
@@ -275,7 +276,8 @@ struct ingester::state : std::enable_shared_from_this<state> {
       for (auto& e : batch.entries) attempts.push_back(++e.attempts);
 
       const auto call_start = clock::now();
-      auto [answer, status] = co_await call_batch(compose_body(batch.entries), batch.entries.size());
+      const std::string body = compose_body(batch.entries);
+      auto [answer, status] = co_await call_batch(body, batch.entries.size());
       ingest::settlement settled;
       if (answer) {
         settled = ingest::settle(*answer, attempts, options.max_item_attempts);
@@ -343,8 +345,10 @@ ingester::ingester(client& api, ingester_options options)
 ingester::~ingester() = default;
 
 asio::awaitable<void> ingester::add(document_input document) {
-  const std::uint64_t position = state_->next_auto_position.fetch_add(1, std::memory_order_relaxed);
-  co_await add(ingest_item{.position = position, .document = std::move(document)});
+  // A named item, not a braced temporary inside the co_await: g++ 12 mishandles those.
+  ingest_item item{.position = state_->next_auto_position.fetch_add(1, std::memory_order_relaxed),
+                   .document = std::move(document)};
+  co_await add(std::move(item));
 }
 
 asio::awaitable<void> ingester::add(ingest_item item) {

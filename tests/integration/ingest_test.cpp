@@ -1,0 +1,421 @@
+// codex::ingester end to end against the in-process emulator over real TLS: per-item
+// accounting with invalid documents, faults (500/503, dropped and truncated
+// responses), backpressure against a slow server, resume from a journal after a
+// clean stop and after an abandoned run with batches in flight. Every test checks
+// the emulator's contents, not only the ingester's report.
+
+#include <codex/client.hpp>
+#include <codex/ingest/ingester.hpp>
+#include <codex/ingest/journal.hpp>
+#include <codex/ingest/stable_id.hpp>
+#include <codex/json/decode.hpp>
+#include <codex/net/url.hpp>
+
+#include "emulator/emulator.hpp"
+#include "run_coroutine.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+namespace emu = codex::emulator;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A fresh directory, removed at the end of the test.
+struct temp_dir {
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "codex-ingest-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path path;
+};
+
+/// The emulator with a limit far above what the tests send (a batch is one request).
+struct live_emulator {
+  explicit live_emulator(emu::fault_options faults = {})
+      : server(emu::emulator_options{
+            .state_dir = dir.path / "state",
+            .threads = 2,
+            .service = emu::service_options{.rate_limit = {.limit = 100000, .window = 1s}, .faults = faults}}) {
+    fs::create_directories(dir.path / "state");
+    server.start();
+  }
+
+  codex::config client_config() const {
+    codex::config cfg;
+    cfg.base_url = server.base_url();
+    cfg.credentials = codex::api_key_credentials{.key = codex::secret(server.credentials().api_key)};
+    cfg.transport.tls.ca_file = server.ca_file().string();
+    cfg.rate_limit = codex::limit::rate_limit{.limit = 50000, .period = 1s, .burst = 1};
+    return cfg;
+  }
+
+  /// POST /_emulator/config, straight to the service.
+  void configure(std::string json) {
+    codex::net::codec::server_request request;
+    request.method = codex::net::http_method::post;
+    request.method_text = "POST";
+    request.target = "/_emulator/config";
+    request.headers.add("X-Emulator-Admin", server.admin_token());
+    request.body = std::move(json);
+    request.body.reserve(request.body.size() + codex::net::body_padding);
+    const auto plan = server.api().handle(request, emu::request_context{.remote_address = "127.0.0.1"});
+    REQUIRE(plan.status == 200);
+  }
+
+  /// Every document of the seeded project, listed with limit 1000 (faults off first).
+  std::vector<codex::document> documents() {
+    configure(R"({"faults":{"latency_ms":0,"p500":0,"p503":0,"p_drop":0,"p_truncate":0}})");
+    auto cfg = client_config();
+    return codex::test::run_coroutine(
+        [cfg](asio::any_io_executor ex) -> asio::awaitable<std::vector<codex::document>> {
+          codex::client api(ex, cfg);
+          std::vector<codex::document> all;
+          std::optional<std::string> cursor;
+          do {
+            std::string query = "limit=1000";
+            if (cursor) query += "&cursor=" + codex::net::percent_encode(*cursor);
+            // A named request: g++ 12 mishandles an aggregate temporary inside a co_await expression.
+            codex::api_request request{.path = "/documents", .query = std::move(query)};
+            auto response = co_await api.execute(std::move(request));
+            auto page = codex::json::decode_document_page(response.value().body).value();
+            for (auto& d : page.data) all.push_back(std::move(d));
+            cursor = page.next_cursor;
+          } while (cursor && !cursor->empty());
+          co_return all;
+        },
+        60s);
+  }
+
+  std::uint64_t rate_limited_sent() {
+    std::uint64_t n = 0;
+    for (const auto& [id, counters] : server.api().stats()) n += counters.rate_limited;
+    return n;
+  }
+
+  temp_dir dir;
+  emu::emulator server;
+};
+
+/// Item `position`: valid, or (when `invalid`) with a title over 512 bytes → per-item 422.
+codex::ingest_item item(std::uint64_t position, bool invalid = false) {
+  codex::ingest_item out{.position = position};
+  out.document.title = invalid ? std::string(600, 't') : "doc " + std::to_string(position);
+  out.document.body = "body of document " + std::to_string(position);
+  out.document.tags = {"ingest-test"};
+  out.document.metadata = {{"position", static_cast<std::int64_t>(position)}};
+  out.original = R"({"title":"line )" + std::to_string(position) + R"("})";
+  return out;
+}
+
+bool is_invalid(std::uint64_t position) { return position % 100 == 37; }
+
+std::int64_t position_of(const codex::document& d) {
+  for (const auto& [key, value] : d.metadata) {
+    if (key == "position") return std::get<std::int64_t>(value);
+  }
+  return -1;
+}
+
+/// Checks that the emulator holds each of `expected` positions exactly once.
+void check_exactly(const std::vector<codex::document>& docs, const std::set<std::uint64_t>& expected) {
+  std::set<std::string> ids;
+  std::map<std::int64_t, int> seen;
+  for (const auto& d : docs) {
+    CHECK(ids.insert(d.id).second);
+    ++seen[position_of(d)];
+  }
+  CHECK(docs.size() == expected.size());
+  std::size_t duplicates = 0, missing = 0;
+  for (const auto& [p, n] : seen) duplicates += n > 1 ? 1 : 0;
+  for (const auto p : expected) missing += seen.count(static_cast<std::int64_t>(p)) ? 0 : 1;
+  CHECK(duplicates == 0);
+  CHECK(missing == 0);
+}
+
+std::set<std::uint64_t> valid_positions(std::uint64_t begin, std::uint64_t end) {
+  std::set<std::uint64_t> out;
+  for (auto p = begin; p < end; ++p) {
+    if (!is_invalid(p)) out.insert(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ingest: 20,000 documents, 1 % invalid — every item accounted for", "[ingest]") {
+  live_emulator live;
+  constexpr std::uint64_t count = 20000;
+  const auto cfg = live.client_config();
+  std::atomic<std::uint64_t> events{0};
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.on_batch = [&](const codex::ingest_batch_event&) { ++events; }});
+        for (std::uint64_t p = 0; p < count; ++p) co_await in.add(item(p, is_invalid(p)));
+        co_return co_await in.finish();
+      },
+      120s, 2);
+
+  CHECK(report.added == count);
+  CHECK(report.accepted + report.rejected == count);
+  CHECK(report.rejected == count / 100);
+  std::set<std::uint64_t> rejected_positions;
+  for (const auto& r : report.rejected_items) {
+    rejected_positions.insert(r.position);
+    CHECK(r.status == 422);
+    CHECK(r.error == "invalid_field");
+    CHECK(r.original == R"({"title":"line )" + std::to_string(r.position) + R"("})");
+  }
+  std::set<std::uint64_t> invalid;
+  for (std::uint64_t p = 0; p < count; ++p) {
+    if (is_invalid(p)) invalid.insert(p);
+  }
+  CHECK(rejected_positions == invalid);
+  CHECK(report.batches >= count / 1000);
+  CHECK(events.load() >= report.batches);
+  CHECK(report.peak_buffered <= 1000 * (8 + 1));
+  CHECK(report.items_per_second > 0);
+  CHECK(report.fraction_of_bound > 0);
+  CHECK(live.rate_limited_sent() == 0);
+  check_exactly(live.documents(), valid_positions(0, count));
+}
+
+TEST_CASE("ingest: with 500s, 503s, dropped and truncated responses — nothing lost, no duplicates", "[ingest]") {
+  live_emulator live({.p500 = 0.2, .p503 = 0.2, .p_drop = 0.1, .p_truncate = 0.1});
+  constexpr std::uint64_t count = 10000;
+  auto journal = codex::ingest::journal::create(live.dir.path / "faults.journal").value();
+  auto rejects = codex::ingest::rejects_writer::open(live.dir.path / "rejects.jsonl").value();
+  auto cfg = live.client_config();
+  cfg.retry.backoff = {.initial = 50ms, .max = 500ms};
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.max_items = 500,
+                                 .backoff = {.initial = 50ms, .max = 1s},
+                                 .journal = journal,
+                                 .rejects = rejects});
+        for (std::uint64_t p = 0; p < count; ++p) co_await in.add(item(p, is_invalid(p)));
+        co_return co_await in.finish();
+      },
+      240s, 2);
+
+  CHECK(report.accepted + report.rejected == count);
+  std::set<std::uint64_t> rejected_positions;
+  for (const auto& r : report.rejected_items) rejected_positions.insert(r.position);
+  std::set<std::uint64_t> invalid;
+  for (std::uint64_t p = 0; p < count; ++p) {
+    if (is_invalid(p)) invalid.insert(p);
+  }
+  CHECK(rejected_positions == invalid);
+  CHECK(rejects->lines() == report.rejected);
+  CHECK(!report.io_error);
+  CHECK(report.batches > count / 500);  // faults forced re-sends
+
+  const auto docs = live.documents();
+  check_exactly(docs, valid_positions(0, count));
+  for (const auto& d : docs) {
+    CHECK(d.id == codex::ingest::derive_document_id(journal->job_id(), static_cast<std::uint64_t>(position_of(d))));
+  }
+  // The journal holds exactly the accepted positions.
+  auto reloaded = codex::ingest::journal::open(journal->path()).value();
+  CHECK(reloaded->acknowledged().size() == report.accepted);
+}
+
+TEST_CASE("ingest: a slow server — add() waits and the buffer stays within its bound", "[ingest]") {
+  live_emulator live({.latency = 400ms});
+  constexpr std::size_t max_items = 10, max_in_flight = 2, producers = 4, per_producer = 40;
+  const auto cfg = live.client_config();
+  std::uint64_t sampled_peak = 0;
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        auto in = std::make_shared<codex::ingester>(
+            api, codex::ingester_options{.max_items = max_items, .linger = 5ms, .max_in_flight = max_in_flight});
+        std::atomic<std::size_t> done{0};
+        for (std::size_t k = 0; k < producers; ++k) {
+          asio::co_spawn(
+              ex,
+              [in, k, &done]() -> asio::awaitable<void> {
+                for (std::size_t i = 0; i < per_producer; ++i) co_await in->add(item(k * per_producer + i));
+                ++done;
+              },
+              asio::detached);
+        }
+        asio::steady_timer tick(ex);
+        while (done.load() < producers) {
+          sampled_peak = std::max(sampled_peak, in->progress().buffered);
+          tick.expires_after(2ms);
+          co_await tick.async_wait(asio::use_awaitable);
+        }
+        co_return co_await in->finish();
+      },
+      120s, 2);
+  const std::uint64_t bound = max_items * (max_in_flight + 1);
+  CHECK(report.accepted == producers * per_producer);
+  CHECK(report.peak_buffered <= bound);
+  CHECK(sampled_peak <= bound);
+  // The producers outran the server: the pipeline filled up to its bound, so add() waited.
+  CHECK(report.peak_buffered == bound);
+  std::set<std::uint64_t> all;
+  for (std::uint64_t p = 0; p < producers * per_producer; ++p) all.insert(p);
+  check_exactly(live.documents(), all);
+}
+
+TEST_CASE("ingest: resume after a clean stop skips what the journal acknowledged", "[ingest]") {
+  live_emulator live;
+  constexpr std::uint64_t count = 4000, stop_after = 2000;
+  const auto path = live.dir.path / "resume.journal";
+  const auto cfg = live.client_config();
+  const auto run = [&](std::shared_ptr<codex::ingest::journal> journal, std::uint64_t limit) {
+    return codex::test::run_coroutine(
+        [&, journal](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+          codex::client api(ex, cfg);
+          codex::ingester in(api, {.max_items = 250, .journal = journal});
+          std::uint64_t added = 0;
+          for (std::uint64_t p = 0; p < count && added < limit; ++p) {
+            if (journal->acknowledged().contains(p)) continue;
+            co_await in.add(item(p, is_invalid(p)));
+            ++added;
+          }
+          co_return co_await in.finish();
+        },
+        120s, 2);
+  };
+  auto first_journal = codex::ingest::journal::create(path).value();
+  const auto first = run(first_journal, stop_after);
+  CHECK(first.added == stop_after);
+  CHECK(first.accepted + first.rejected == stop_after);
+  const std::string job_id = first_journal->job_id();
+  first_journal.reset();
+
+  auto resumed = codex::ingest::journal::open(path).value();
+  CHECK(resumed->job_id() == job_id);
+  CHECK(resumed->acknowledged().size() == first.accepted);
+  const auto second = run(resumed, count);
+  // Only the rest, plus the invalid ones of the first half (never journalled), were sent.
+  CHECK(second.added == count - first.accepted);
+  CHECK(second.accepted == count - count / 100 - first.accepted);
+  CHECK(second.rejected == count / 100);
+  check_exactly(live.documents(), valid_positions(0, count));
+}
+
+TEST_CASE("ingest: an abandoned run with batches in flight, resumed — exactly the full set", "[ingest]") {
+  live_emulator live({.latency = 150ms});
+  constexpr std::uint64_t count = 3000;
+  const auto path = live.dir.path / "crash.journal";
+  const auto cfg = live.client_config();
+  {
+    // "Crash": the producer adds half the input, then the io_context is torn down with
+    // batches in flight — some stored by the service but never journalled.
+    auto journal = codex::ingest::journal::create(path).value();
+    asio::io_context io;
+    auto api = std::make_unique<codex::client>(io.get_executor(), cfg);
+    auto in = std::make_shared<codex::ingester>(
+        *api, codex::ingester_options{.max_items = 100, .linger = 5ms, .max_in_flight = 4, .journal = journal});
+    std::atomic<bool> half{false};
+    asio::co_spawn(
+        io,
+        [in, &half]() -> asio::awaitable<void> {
+          for (std::uint64_t p = 0; p < count / 2; ++p) co_await in->add(item(p));
+          half = true;
+        },
+        asio::detached);
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (!half && std::chrono::steady_clock::now() < give_up) io.run_for(5ms);
+    REQUIRE(half);
+    CHECK(in->progress().in_flight > 0);
+    io.stop();
+  }
+  auto journal = codex::ingest::journal::open(path).value();
+  const auto acknowledged = journal->acknowledged().size();
+  CHECK(acknowledged < count / 2);
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.max_items = 100, .journal = journal});
+        for (std::uint64_t p = 0; p < count; ++p) {
+          if (!journal->acknowledged().contains(p)) co_await in.add(item(p));
+        }
+        co_return co_await in.finish();
+      },
+      120s, 2);
+  CHECK(report.accepted == count - acknowledged);
+  CHECK(report.rejected == 0);
+  std::set<std::uint64_t> all;
+  for (std::uint64_t p = 0; p < count; ++p) all.insert(p);
+  check_exactly(live.documents(), all);
+}
+
+TEST_CASE("ingest: permanent failures reject every item with their reason; add(document) ids", "[ingest]") {
+  live_emulator live;
+  SECTION("a read-only key: every batch call is 403, every item rejected with it") {
+    auto cfg = live.client_config();
+    cfg.credentials = codex::api_key_credentials{.key = codex::secret(live.server.credentials().read_only_api_key)};
+    const auto report = codex::test::run_coroutine(
+        [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+          codex::client api(ex, cfg);
+          codex::ingester in(api, {.max_items = 40});
+          for (std::uint64_t p = 0; p < 100; ++p) co_await in.add(item(p));
+          co_return co_await in.finish();
+        },
+        60s);
+    CHECK(report.accepted == 0);
+    CHECK(report.rejected == 100);
+    CHECK(report.batch_retries == 0);
+    for (const auto& r : report.rejected_items) {
+      CHECK(r.status == 403);
+      CHECK(r.error == "insufficient_scope");
+    }
+    CHECK(live.documents().empty());
+  }
+  SECTION("an item too large for any batch is rejected before sending; the others go") {
+    const auto cfg = live.client_config();
+    const auto report = codex::test::run_coroutine(
+        [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+          codex::client api(ex, cfg);
+          codex::ingester in(api, {.max_items = 10, .max_bytes = 1000, .id_seed = "seed"});
+          for (std::uint64_t p = 0; p < 30; ++p) {
+            auto next = item(p).document;
+            if (p == 7) next.body = std::string(2000, 'b');
+            co_await in.add(std::move(next));  // automatic positions 0, 1, 2, ...
+          }
+          co_return co_await in.finish();
+        },
+        60s);
+    CHECK(report.accepted == 29);
+    REQUIRE(report.rejected_items.size() == 1);
+    CHECK(report.rejected_items[0].position == 7);
+    CHECK(report.rejected_items[0].status == 413);
+    CHECK(report.rejected_items[0].error == "payload_too_large");
+    const auto docs = live.documents();
+    CHECK(docs.size() == 29);
+    for (const auto& d : docs) {
+      CHECK(d.id == codex::ingest::derive_document_id("seed", static_cast<std::uint64_t>(position_of(d))));
+    }
+  }
+}
