@@ -9,6 +9,7 @@
 #include <codex/ingest/journal.hpp>
 #include <codex/ingest/stable_id.hpp>
 #include <codex/json/decode.hpp>
+#include <codex/json/encode.hpp>
 #include <codex/net/url.hpp>
 
 #include "emulator/emulator.hpp"
@@ -427,6 +428,48 @@ TEST_CASE("ingest: permanent failures reject every item with their reason; add(d
       CHECK(d.id == codex::ingest::derive_document_id("seed", static_cast<std::uint64_t>(position_of(d))));
     }
   }
+}
+
+TEST_CASE("ingest: a batch body of exactly 8 MiB is sent whole and accepted", "[ingest]") {
+  live_emulator live;
+  constexpr std::size_t limit = 8u << 20;
+  // Eight items of 1,000,000-byte bodies, and a ninth sized so that the body of the
+  // nine is exactly 8 MiB; a tenth, small item must then go in a second batch.
+  std::vector<codex::document_input> docs;
+  std::size_t used = 12 + 8;  // wrapper + the commas between nine items
+  for (std::uint64_t p = 0; p < 8; ++p) {
+    auto d = item(p).document;
+    d.body = std::string(1000000, 'b');
+    std::string encoded;
+    REQUIRE_FALSE(codex::json::encode(d, encoded));
+    used += encoded.size();
+    docs.push_back(std::move(d));
+  }
+  auto ninth = item(8).document;
+  ninth.body.clear();
+  std::string encoded;
+  REQUIRE_FALSE(codex::json::encode(ninth, encoded));
+  REQUIRE(used + encoded.size() < limit);
+  ninth.body = std::string(limit - used - encoded.size(), 'b');
+  REQUIRE(ninth.body.size() < codex::document_limits::max_body_bytes);
+  docs.push_back(std::move(ninth));
+  docs.push_back(item(9).document);
+
+  const auto cfg = live.client_config();
+  std::vector<std::size_t> batch_sizes;
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.max_in_flight = 1,
+                                 .on_batch = [&](const codex::ingest_batch_event& e) { batch_sizes.push_back(e.items); }});
+        for (auto& d : docs) co_await in.add(std::move(d));
+        co_return co_await in.finish();
+      },
+      60s);
+  CHECK(report.accepted == 10);
+  CHECK(report.rejected == 0);
+  CHECK(batch_sizes == std::vector<std::size_t>{9, 1});
+  CHECK(live.documents().size() == 10);
 }
 
 // Hidden (run with "[throughput]"): prints how close an ingest comes to the bound the
