@@ -52,32 +52,34 @@ struct document_stream::state {
     return o;
   }
 
-  /// Starts fetching the page at `cursor` in the background. The request owns what it
-  /// needs (the channel, by shared_ptr), so it may outlive the stream.
-  void fetch_ahead();
+  /// Starts fetching the page at `cursor` in the background. The request shares the
+  /// state, so it may outlive the stream.
+  static void fetch_ahead(const std::shared_ptr<state>& s);
 
   /// Never throws: every outcome goes into the channel, whose buffer always has room.
-  static asio::awaitable<void> fetch_into(documents docs, list_options o, std::shared_ptr<page_channel> out) {
+  /// Touches only what is safe beside a running next(): the channel and the counter.
+  static asio::awaitable<void> fetch_into(std::shared_ptr<state> s, documents docs, list_options o) {
     std::exception_ptr thrown;
     page_outcome outcome;
     try {
       outcome.emplace(co_await docs.try_list(std::move(o)));
+      if (*outcome) s->pages.fetch_add(1, std::memory_order_relaxed);
     } catch (...) {
       thrown = std::current_exception();
     }
-    out->try_send(asio::error_code{}, thrown, std::move(outcome));
+    s->ahead->try_send(asio::error_code{}, thrown, std::move(outcome));
   }
 
   static asio::awaitable<result<std::optional<document>>> next(std::shared_ptr<state> s);
   static asio::awaitable<result<page<document>>> receive_ahead(std::shared_ptr<state> s);
 };
 
-void document_stream::state::fetch_ahead() {
-  fetching_ahead = true;
+void document_stream::state::fetch_ahead(const std::shared_ptr<state>& s) {
+  s->fetching_ahead = true;
   // Named arguments only: see api/call.hpp on g++ 12 and aggregate coroutine arguments.
-  documents docs{*api};
-  list_options o = page_options();
-  asio::co_spawn(executor, fetch_into(docs, std::move(o), ahead), asio::detached);
+  documents docs{*s->api};
+  list_options o = s->page_options();
+  asio::co_spawn(s->executor, fetch_into(s, docs, std::move(o)), asio::detached);
 }
 
 document_stream::document_stream(client& api, list_options options)
@@ -119,16 +121,17 @@ asio::awaitable<result<std::optional<document>>> document_stream::state::next(st
 
     // One co_await for both sources: with two, GCC 12 -O2 reports a false
     // -Wmismatched-new-delete on this coroutine's frame.
-    auto pending = s->fetching_ahead ? receive_ahead(s) : documents{*s->api}.try_list(s->page_options());
+    const bool from_ahead = s->fetching_ahead;
+    auto pending = from_ahead ? receive_ahead(s) : documents{*s->api}.try_list(s->page_options());
     result<page<document>> fetched = co_await std::move(pending);
     // A failed page stays pending (`cursor` unchanged): the next call asks for it again.
     if (!fetched) co_return std::move(fetched).error();
 
-    s->pages.fetch_add(1, std::memory_order_relaxed);
+    if (!from_ahead) s->pages.fetch_add(1, std::memory_order_relaxed);
     s->current = std::move(fetched->data);
     s->cursor = std::move(fetched->next_cursor);
     s->more = s->cursor && !s->cursor->empty();
-    if (s->more) s->fetch_ahead();
+    if (s->more) fetch_ahead(s);
   }
 }
 

@@ -18,8 +18,15 @@ namespace codex {
 /// void(std::exception_ptr, T), or void(std::exception_ptr) when T is void. The
 /// exception, when set, is the codex::error the awaitable form would have thrown.
 template <class T>
-using completion_signature_t =
-    std::conditional_t<std::is_void_v<T>, void(std::exception_ptr), void(std::exception_ptr, T)>;
+struct completion_signature {
+  using type = void(std::exception_ptr, T);
+};
+template <>
+struct completion_signature<void> {
+  using type = void(std::exception_ptr);
+};
+template <class T>
+using completion_signature_t = typename completion_signature<T>::type;
 
 /// A completion token usable for a call yielding T.
 template <class Token, class T>
