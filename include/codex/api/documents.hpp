@@ -39,6 +39,11 @@ class client;
 /// spans are consumed — checked and encoded — when the function is called, so they
 /// need not outlive it.
 ///
+/// With g++ 12, do not brace-initialise an aggregate argument inside a co_await
+/// expression — `co_await docs.list({.limit = 500})` destroys the temporary twice
+/// (a compiler bug; a braced std::initializer_list there does not even compile).
+/// Name it first: `codex::list_options o{.limit = 500}; co_await docs.list(o);`.
+///
 /// Before anything is sent, arguments are checked against the contract's limits
 /// (codex::validate and friends): a violation fails with errc::limit_exceeded (the
 /// message names the limit), errc::invalid_utf8 or errc::invalid_argument, and no
