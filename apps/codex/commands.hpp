@@ -3,6 +3,9 @@
 
 #include "cli.hpp"
 
+#include <codex/api/list_options.hpp>
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -14,5 +17,30 @@ asio::awaitable<int> whoami(client& api, bool json);
 /// token: obtains an access token with the configured client credentials and prints
 /// its scope and expiry; the token itself only with `show`.
 asio::awaitable<int> token(client& api, bool json, bool show);
+
+/// get ID: one document.
+asio::awaitable<int> get(client& api, bool json, std::string id);
+
+/// list: one page, or every page with `all` (followed with next_cursor).
+asio::awaitable<int> list(client& api, bool json, list_options options, bool all);
+
+/// put FILE|-: creates a document, or upserts it when it carries an "id".
+asio::awaitable<int> put(client& api, bool json, std::string file);
+
+/// delete ID.
+asio::awaitable<int> remove(client& api, bool json, std::string id);
+
+/// Options of `codex ingest`.
+struct ingest_settings {
+  std::string input;        ///< a JSONL file, or "-" for standard input
+  std::string rejects;      ///< where rejected lines go (JSONL: the line plus the reason)
+  std::string journal;      ///< default: INPUT.journal
+  bool resume = false;      ///< skip what the journal says the service acknowledged
+  std::size_t batch = 1000;
+  std::size_t in_flight = 8;
+};
+
+/// ingest: streams a JSONL file into batches, with progress and a report.
+asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings);
 
 }  // namespace codex::cli

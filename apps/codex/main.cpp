@@ -47,6 +47,39 @@ int main(int argc, char** argv) {
   token->add_flag("--show", show, "Also print the token itself");
   token->callback([&] { command = [&](codex::client& api) { return cli::token(api, settings.json, show); }; });
 
+  std::string id;
+  auto* get = app.add_subcommand("get", "Show one document");
+  get->add_option("id", id, "Document id")->required();
+  get->callback([&] { command = [&](codex::client& api) { return cli::get(api, settings.json, id); }; });
+
+  codex::list_options list_options;
+  bool all = false;
+  auto* list = app.add_subcommand("list", "List documents (one page, or --all)");
+  list->add_option("--tag", list_options.tag, "Only documents with this tag");
+  list->add_option("--limit", list_options.limit, "Page size, 1-1000")->check(CLI::Range(1, 1000));
+  list->add_option("--cursor", list_options.cursor, "Start from this page cursor");
+  list->add_flag("--all", all, "Follow every page");
+  list->callback([&] { command = [&](codex::client& api) { return cli::list(api, settings.json, list_options, all); }; });
+
+  std::string file;
+  auto* put = app.add_subcommand("put", "Create a document from a JSON file (an \"id\" makes it an upsert)");
+  put->add_option("file", file, "JSON file, or - for standard input")->required();
+  put->callback([&] { command = [&](codex::client& api) { return cli::put(api, settings.json, file); }; });
+
+  auto* remove = app.add_subcommand("delete", "Delete a document");
+  remove->add_option("id", id, "Document id")->required();
+  remove->callback([&] { command = [&](codex::client& api) { return cli::remove(api, settings.json, id); }; });
+
+  cli::ingest_settings ingest;
+  auto* ingest_command = app.add_subcommand("ingest", "Ingest a JSONL file (one document per line) in batches");
+  ingest_command->add_option("file", ingest.input, "JSONL file, or - for standard input")->required();
+  ingest_command->add_flag("--resume", ingest.resume, "Continue a job: skip lines the journal says are acknowledged");
+  ingest_command->add_option("--rejects", ingest.rejects, "Write rejected lines, with the reason, to this JSONL file");
+  ingest_command->add_option("--journal", ingest.journal, "Journal file (default: FILE.journal)");
+  ingest_command->add_option("--batch", ingest.batch, "Items per batch, 1-1000")->check(CLI::Range(1, 1000))->capture_default_str();
+  ingest_command->add_option("--in-flight", ingest.in_flight, "Batches in flight at once")->check(CLI::Range(1, 256))->capture_default_str();
+  ingest_command->callback([&] { command = [&](codex::client& api) { return cli::ingest(api, settings.json, ingest); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -50,6 +50,19 @@ std::error_code encode(const document_input& input, std::string& out) {
   return w.error();
 }
 
+std::error_code encode(const document& doc, std::string& out) {
+  writer w(out);
+  w.begin_object().key("id").string(doc.id).key("project_id").string(doc.project_id);
+  w.key("title").string(doc.title).key("body").string(doc.body).key("tags");
+  write_tags(w, doc.tags);
+  w.key("metadata");
+  write_metadata(w, doc.metadata);
+  w.key("public").boolean(doc.is_public).key("version").int64(doc.version);
+  w.key("created_at").string(doc.created_at).key("updated_at").string(doc.updated_at);
+  w.end_object();
+  return w.error();
+}
+
 std::error_code encode(const document_patch& patch, std::string& out) {
   writer w(out);
   w.begin_object();

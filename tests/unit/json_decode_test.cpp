@@ -165,3 +165,18 @@ TEST_CASE("encode → decode round trip keeps every character", "[json]") {
   std::string ignored;
   CHECK(json::encode(bad, ignored) == errc::invalid_utf8);
 }
+
+TEST_CASE("decode: a document as users write it", "[json]") {
+  auto input = json::decode_document_input(padded(
+      R"({"id":"mine","title":"T","body":"B","tags":["x"],"metadata":{"n":1},"public":true,"version":9,"extra":[1]})"));
+  REQUIRE(input);
+  CHECK(input->id == "mine");
+  CHECK(input->title == "T");
+  CHECK(input->tags == std::vector<std::string>{"x"});
+  CHECK(input->is_public);
+  auto bare = json::decode_document_input(padded(R"({"title":"only a title"})"));
+  REQUIRE(bare);
+  CHECK_FALSE(bare->id);
+  CHECK(json::decode_document_input(padded(R"({"title":5})")).code() == errc::decode_error);
+  CHECK(json::decode_document_input(padded(R"({"title":"t")")).code() == errc::decode_error);
+}

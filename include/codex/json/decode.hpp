@@ -35,4 +35,10 @@ result<batch_result> decode_batch_result(const std::string& body);
 result<batch_get_result> decode_batch_get_result(const std::string& body);
 result<token_response> decode_token_response(const std::string& body);
 
+/// A document to write, as users give it (a JSONL line, a file for `codex put`): the
+/// fields of document_input ("id", "title", "body", "tags", "metadata", "public");
+/// server-set fields ("version", "created_at", ...) are ignored, so a document read
+/// back from the service can be written again.
+result<document_input> decode_document_input(const std::string& text);
+
 }  // namespace codex::json

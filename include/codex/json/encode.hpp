@@ -14,6 +14,9 @@ namespace codex::json {
 /// is not UTF-8 (the output is then unspecified). Thread-safe for distinct outputs.
 std::error_code encode(const document_input& input, std::string& out);
 
+/// Appends a whole document as the service represents it (for output, e.g. `codex get --json`).
+std::error_code encode(const document& doc, std::string& out);
+
 /// Appends a PATCH body holding only the fields that are set.
 std::error_code encode(const document_patch& patch, std::string& out);
 
