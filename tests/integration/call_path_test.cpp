@@ -151,9 +151,11 @@ asio::awaitable<std::vector<call_outcome>> run_concurrently(codex::client& api, 
 }
 
 /// Retries that go on for as long as the faults need: 10 attempts (a call fails only if
-/// all ten draw a fault) and a budget the run cannot empty.
+/// all ten draw a fault) and a budget the run cannot empty. Backoff capped at 1 s, so
+/// that an unlucky run of faults does not make the test slow.
 codex::config resilient(codex::config cfg) {
   cfg.retry.max_attempts = 10;
+  cfg.retry.backoff.max = std::chrono::seconds(1);
   cfg.retry_budget.max_tokens = 100000;
   return cfg;
 }
