@@ -94,6 +94,7 @@ struct client::impl {
     const auto timeout = request.timeout.value_or(cfg.timeout);
     context.deadline = call::clock::now() + timeout;
     context.attempt_timeout = cfg.attempt_timeout;
+    context.log = cfg.observer.get();
     context.report.method = net::to_string(request.method);
     context.report.path = request.path;
     return context;

@@ -1,11 +1,17 @@
 #include "call/pipeline.hpp"
 
+#include <codex/auth/scrubber.hpp>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 namespace codex::call {
+
+void log_line(const call_context& context, log_level level, std::string_view text) {
+  if (context.log != nullptr) context.log->on_log(level, auth::scrub(text));
+}
 
 asio::awaitable<bool> cancelled() {
   auto state = co_await asio::this_coro::cancellation_state;

@@ -28,7 +28,11 @@ struct call_context {
   std::chrono::milliseconds attempt_timeout{};  ///< cap on one exchange (0: the call's deadline)
   bool replay_safe = false;       ///< idempotent method, or a POST with an Idempotency-Key
   call_report report;             ///< filled in by each stage
+  observer* log = nullptr;        ///< where stages write diagnostic lines; may be null
 };
+
+/// Writes a diagnostic line to the call's observer, through the secret scrubber.
+void log_line(const call_context& context, log_level level, std::string_view text);
 
 using attempt_result = result<net::http_response>;
 

@@ -34,6 +34,10 @@ asio::awaitable<attempt_result> retry_stage::send(call_context& context) {
     const auto outcome = outcome_of(result);
     const auto decision = tracker.on_attempt(outcome, clock::now(), retry::jitter_bits());
     if (!decision.retry) {
+      if (decision.reason != retry::stop_reason::succeeded && context.report.attempts > 1)
+        log_line(context, log_level::warning,
+                 std::string(context.report.method) + " " + std::string(context.report.path) + ": giving up after " +
+                     std::to_string(context.report.attempts) + " attempts (" + retry::to_string(decision.reason) + ")");
       // The attempt's own result is what the caller sees — except when the loop
       // stopped for its own reasons (deadline, budget): then that is the error.
       if (decision.error && decision.error != outcome.error) {
@@ -45,6 +49,11 @@ asio::awaitable<attempt_result> retry_stage::send(call_context& context) {
       co_return result;
     }
     context.report.retries.push_back(reason_for(outcome));
+    log_line(context, log_level::info,
+             std::string(context.report.method) + " " + std::string(context.report.path) + ": " +
+                 (outcome.http_status != 0 ? "HTTP " + std::to_string(outcome.http_status) : outcome.error.message()) +
+                 ", retrying in " + std::to_string(decision.delay.count()) + " ms" +
+                 (decision.honours_retry_after ? " (Retry-After)" : ""));
     if (co_await cancelled()) co_return make_error_code(errc::cancelled);
     if (auto ec = co_await sleep_until(clock::now() + decision.delay, context.deadline)) co_return ec;
   }

@@ -237,7 +237,10 @@ class token_stage final : public stage {
       const auto asked = clock::now();
       auto token = co_await source_->get(fetcher_, context.deadline, context.report);
       context.report.token_wait += clock::now() - asked;
-      if (!token) co_return std::move(token).error();
+      if (!token) {
+        log_line(context, log_level::warning, "no access token: " + token.error().describe());
+        co_return std::move(token).error();
+      }
 
       std::string header = "Bearer ";
       header += (*token)->reveal();
@@ -248,6 +251,7 @@ class token_stage final : public stage {
       // Any 401 on a Bearer request means the token is no longer good (expired early,
       // revoked): refresh once and send once more; a second 401 is the caller's error.
       if (outcome && outcome->status == 401 && resend == 0) {
+        log_line(context, log_level::info, "access token refused (HTTP 401): refreshing it and sending once more");
         source_->invalidate(*token);
         context.report.retries.push_back(retry_reason::token_rejected);
         continue;

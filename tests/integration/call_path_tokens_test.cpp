@@ -411,6 +411,9 @@ TEST_CASE("no log line, report or error text carries an API key, a client secret
   for (const auto& outcome : bad) texts.add_outcome(outcome);
   texts.add_observer(*observer);
   REQUIRE(observer->calls().size() == 16);
+  // The rejected client secret and the refused tokens are logged: the scrubber is
+  // exercised, not just an empty log.
+  REQUIRE_FALSE(observer->logs().empty());
 
   std::vector<std::string> secrets{seed.api_key, seed.client_secret, bad_key, wrong_secret, fixed_token, expired_token};
   // Whatever went on the wire as a credential — Basic encodings of the keys, the tokens
