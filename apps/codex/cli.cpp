@@ -41,20 +41,22 @@ result<config> resolve_config(const settings& flags) {
   auto env_set = [](const char* name) { return std::getenv(name) != nullptr && *std::getenv(name) != '\0'; };
   const bool env_credentials = env_set("CODEX_API_KEY") || env_set("CODEX_CLIENT_ID") || env_set("CODEX_ACCESS_TOKEN");
 
+  // Every setting a flag leaves unset still comes from the environment or the file: a
+  // key given with --api-key keeps CODEX_BASE_URL / CODEX_CA_FILE / the file's base URL.
   result<config> base = config{};
   std::string source = "command-line flags";
-  if (!flag_credentials) {
-    if (!flags.credentials_file.empty()) {
-      base = config::from_credentials_file(flags.credentials_file);
-      source = "credentials file " + flags.credentials_file;
+  if (!flags.credentials_file.empty()) {
+    base = config::from_credentials_file(flags.credentials_file);
+    if (!flag_credentials) source = "credentials file " + flags.credentials_file;
+  } else {
+    base = config::from_env();
+    if (flag_credentials) {
+      // the flags' credentials replace those of the environment or the file below
+    } else if (env_credentials) {
+      source = "environment (CODEX_*)";
     } else {
-      base = config::from_env();
-      if (env_credentials) {
-        source = "environment (CODEX_*)";
-      } else {
-        const char* file = std::getenv("CODEX_CREDENTIALS_FILE");
-        source = "credentials file " + std::string(file != nullptr && *file ? file : config::default_credentials_file());
-      }
+      const char* file = std::getenv("CODEX_CREDENTIALS_FILE");
+      source = "credentials file " + std::string(file != nullptr && *file ? file : config::default_credentials_file());
     }
   }
   if (!base) return base;
@@ -88,6 +90,9 @@ int run(const config& cfg, std::function<asio::awaitable<int>(client&)> command)
   try {
     client api(io.get_executor(), cfg);
     asio::co_spawn(io, command(api), [&](std::exception_ptr failure, int code) {
+      // The command is over: exit now. run() would otherwise wait for the pooled
+      // connections' timers (a watchdog armed for the last request's deadline: 20 s).
+      io.stop();
       status = code;
       if (!failure) return;
       try {

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -35,6 +36,15 @@ int main(int argc, char** argv) {
   CLI::App app{"codex — the Codex API from the command line"};
   app.footer(exit_codes_help);
   app.require_subcommand(1);
+  // Global flags also after the subcommand (`codex whoami --json`); set before the
+  // subcommands are added, which inherit both settings.
+  app.fallthrough();
+  // A usage error is one line on stderr, like every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    std::string line = std::string("codex: ") + e.what() + " (see codex --help)";
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    return line + "\n";
+  });
   cli::settings settings;
   add_global_flags(app, settings);
 

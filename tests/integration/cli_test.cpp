@@ -1,0 +1,922 @@
+// The `codex` command and the `codex-emulator` binary end to end, both run as child
+// processes (posix_spawn, no shell; stdout and stderr captured; every wait bounded):
+// every command and its documented error exits, an ingest killed with SIGKILL three
+// times and resumed, an ingest through injected faults with invalid documents and a
+// rejects file, and the progress display in a pipe and in a real terminal (tmux).
+// Every ingest is checked on the EMULATOR's contents (listed with the SDK), not on the
+// tool's report. The binaries' paths come from meson (CODEX_BIN, CODEX_EMULATOR_BIN).
+
+#include "run_coroutine.hpp"
+
+#include <codex/client.hpp>
+#include <codex/json/decode.hpp>
+#include <codex/net/url.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Small text helpers.
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  REQUIRE(out.good());
+}
+
+/// The value of the first `"key":"…"` in a flat JSON text (\" and \\ unescaped), if any.
+std::optional<std::string> json_string(std::string_view text, std::string_view key) {
+  const std::string needle = "\"" + std::string(key) + "\":\"";
+  const auto at = text.find(needle);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string out;
+  for (auto i = at + needle.size(); i < text.size(); ++i) {
+    if (text[i] == '"') return out;
+    if (text[i] == '\\' && i + 1 < text.size()) ++i;
+    out += text[i];
+  }
+  return std::nullopt;
+}
+
+/// The value of the first `"key":N` in a flat JSON text, if any.
+std::optional<std::uint64_t> json_number(std::string_view text, std::string_view key) {
+  const std::string needle = "\"" + std::string(key) + "\":";
+  const auto at = text.find(needle);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::uint64_t n = 0;
+  bool any = false;
+  for (auto i = at + needle.size(); i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    any = true;
+  }
+  return any ? std::optional(n) : std::nullopt;
+}
+
+/// A fresh directory, removed at the end of the test.
+struct temp_dir {
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "codex-cli-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  fs::path path;
+};
+
+std::string binary(const char* variable) {
+  const char* path = std::getenv(variable);
+  INFO("meson passes the binary's path in " << variable);
+  REQUIRE(path != nullptr);
+  REQUIRE(fs::exists(path));
+  return path;
+}
+
+// ---------------------------------------------------------------------------------
+// Child processes: posix_spawnp with an explicit argv and environment (no shell).
+
+/// Our environment without any CODEX_* variable (nor TMUX), plus `extra` ("NAME=value").
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (entry.starts_with("CODEX_") || entry.starts_with("TMUX=") || entry.starts_with("TMUX_PANE=")) continue;
+    env.emplace_back(entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+/// A running child; killed (SIGKILL) and reaped on destruction if still there.
+class child {
+ public:
+  /// stdin is /dev/null; stdout and stderr go to `out_fd` and `err_fd` (dup2'd).
+  child(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd, int err_fd) {
+    std::vector<char*> args, vars;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& v : env) vars.push_back(const_cast<char*>(v.c_str()));
+    vars.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    const int rc = ::posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), vars.data());
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    INFO("spawning " << argv[0] << ": " << std::strerror(rc));
+    REQUIRE(rc == 0);
+  }
+  ~child() {
+    if (!reaped_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  bool running() {
+    if (reaped_) return false;
+    return !poll_exit();
+  }
+  void signal(int number) {
+    if (!reaped_) ::kill(pid_, number);
+  }
+  /// Waits up to `timeout` for the child to end; its wait status, or nothing.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    while (!reaped_ && !poll_exit()) {
+      if (steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(10ms);
+    }
+    return status_;
+  }
+  /// Waits up to `timeout`; else kills it. The wait status, and whether it timed out.
+  int finish(std::chrono::milliseconds timeout, bool& timed_out) {
+    auto status = wait_for(timeout);
+    timed_out = !status;
+    if (!status) {
+      signal(SIGKILL);
+      status = wait_for(10s);
+    }
+    return status.value_or(-1);
+  }
+
+ private:
+  bool poll_exit() {
+    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+    if (r == pid_) reaped_ = true;
+    return reaped_;
+  }
+
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+/// The exit code of a wait status: the exit status, or 128 + the signal.
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+  double seconds = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const run_result& r) {
+  return os << "exit " << r.exit_code << (r.timed_out ? " (timed out)" : "") << " after " << r.seconds
+            << " s\n--- stdout ---\n" << r.out.substr(0, 3000) << "\n--- stderr ---\n" << r.err.substr(0, 3000);
+}
+
+struct pipe_pair {
+  pipe_pair() { REQUIRE(::pipe2(fds, O_CLOEXEC) == 0); }
+  ~pipe_pair() {
+    for (int fd : fds) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  void close_write() {
+    ::close(fds[1]);
+    fds[1] = -1;
+  }
+  int fds[2] = {-1, -1};
+};
+
+/// Runs a program to completion with stdout and stderr read through pipes (so stdout is
+/// never a terminal); killed when it takes longer than `timeout`.
+run_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               std::chrono::milliseconds timeout = 60s) {
+  const auto start = steady_clock::now();
+  const auto deadline = start + timeout;
+  pipe_pair out, err;
+  child process(argv, env, out.fds[1], err.fds[1]);
+  out.close_write();
+  err.close_write();
+
+  run_result result;
+  bool out_open = true, err_open = true;
+  char buffer[65536];
+  while ((out_open || err_open) && steady_clock::now() < deadline) {
+    pollfd fds[2] = {{.fd = out_open ? out.fds[0] : -1, .events = POLLIN, .revents = 0},
+                     {.fd = err_open ? err.fds[0] : -1, .events = POLLIN, .revents = 0}};
+    const int ready = ::poll(fds, 2, 100);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        (i == 0 ? out_open : err_open) = false;
+      }
+    }
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+  const int status = process.finish(std::max(left, std::chrono::milliseconds(100)), result.timed_out);
+  result.timed_out = result.timed_out || out_open || err_open;
+  result.exit_code = exit_code(status);
+  result.seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
+  return result;
+}
+
+/// A file descriptor opened for writing (a child's stdout or stderr), closed at the end.
+struct output_file {
+  explicit output_file(const fs::path& path) : fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
+    REQUIRE(fd >= 0);
+  }
+  ~output_file() { ::close(fd); }
+  output_file(const output_file&) = delete;
+  output_file& operator=(const output_file&) = delete;
+  int fd;
+};
+
+// ---------------------------------------------------------------------------------
+// The emulator, as the `codex-emulator` binary.
+
+class emulator_process {
+ public:
+  explicit emulator_process(const std::vector<std::string>& flags = {}) {
+    state_ = dir_.path / "state";
+    std::vector<std::string> argv = {binary("CODEX_EMULATOR_BIN"), "--port", "0", "--state-dir", state_.string(),
+                                     "--threads", "2"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    output_file out(dir_.path / "emulator.out"), err(dir_.path / "emulator.err");
+    process_ = std::make_unique<child>(argv, child_environment({}), out.fd, err.fd);
+
+    // "codex-emulator listening on https://127.0.0.1:PORT/v1", then the state files exist.
+    constexpr std::string_view banner = "codex-emulator listening on ";
+    const auto deadline = steady_clock::now() + 30s;
+    for (;;) {
+      const std::string text = read_file(dir_.path / "emulator.out");
+      if (const auto at = text.find(banner); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        base_url_ = text.substr(at + banner.size(), text.find('\n', at) - at - banner.size());
+        break;
+      }
+      INFO("codex-emulator's stderr: " << read_file(dir_.path / "emulator.err"));
+      REQUIRE(process_->running());
+      REQUIRE(steady_clock::now() < deadline);
+      std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(base_url_.starts_with("https://127.0.0.1:"));
+    REQUIRE(base_url_.ends_with("/v1"));
+    const std::string credentials = read_file(credentials_file());
+    for (auto [key, out] : {std::pair{"api_key", &api_key_}, {"read_only_api_key", &read_only_api_key_},
+                            {"client_id", &client_id_}, {"client_secret", &client_secret_},
+                            {"admin_token", &admin_token_}}) {
+      auto value = json_string(credentials, key);
+      INFO("credentials.json: " << key);
+      REQUIRE(value.has_value());
+      REQUIRE(!value->empty());
+      *out = std::move(*value);
+    }
+    REQUIRE(fs::exists(ca_file()));
+  }
+
+  ~emulator_process() {
+    process_->signal(SIGTERM);
+    (void)process_->wait_for(10s);  // else the child's destructor kills it
+  }
+
+  const fs::path& dir() const noexcept { return dir_.path; }
+  fs::path credentials_file() const { return state_ / "credentials.json"; }
+  fs::path ca_file() const { return state_ / "ca.pem"; }
+  const std::string& base_url() const noexcept { return base_url_; }
+  const std::string& api_key() const noexcept { return api_key_; }
+  const std::string& read_only_api_key() const noexcept { return read_only_api_key_; }
+  const std::string& client_id() const noexcept { return client_id_; }
+  const std::string& client_secret() const noexcept { return client_secret_; }
+
+  /// Every secret the emulator made: none may ever appear in the tool's output.
+  std::vector<std::string> secrets() const {
+    return {api_key_, read_only_api_key_, client_secret_, admin_token_};
+  }
+
+  /// The environment of a `codex` run configured only by the credentials file.
+  std::vector<std::string> codex_env(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> env = {"CODEX_CREDENTIALS_FILE=" + credentials_file().string()};
+    env.insert(env.end(), extra.begin(), extra.end());
+    return child_environment(env);
+  }
+
+  /// POST /_emulator/config with curl and the admin token.
+  void configure(const std::string& json) {
+    const std::string origin = base_url_.substr(0, base_url_.size() - std::string_view("/v1").size());
+    const auto r = run({"curl", "--silent", "--show-error", "--max-time", "20", "--cacert", ca_file().string(),
+                        "--request", "POST", "--header", "X-Emulator-Admin: " + admin_token_, "--header",
+                        "Content-Type: application/json", "--data-binary", json, "--write-out", "\n%{http_code}",
+                        origin + "/_emulator/config"},
+                       child_environment({}), 30s);
+    INFO("POST /_emulator/config " << json << "\n" << r);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.ends_with("\n200"));
+  }
+
+  /// Every document the emulator holds, listed over the API with the SDK (GET
+  /// /documents?limit=1000, following next_cursor) — faults off, limit raised first.
+  std::vector<codex::document> documents() {
+    configure(R"({"faults":{"latency_ms":0,"p500":0,"p503":0,"p_drop":0,"p_truncate":0},)"
+              R"("rate_limit":{"limit":1000000,"window":1,"burst":1000000}})");
+    codex::config cfg;
+    cfg.base_url = base_url_;
+    cfg.credentials = codex::api_key_credentials{.key = codex::secret(api_key_)};
+    cfg.transport.tls.ca_file = ca_file().string();
+    cfg.rate_limit = codex::limit::rate_limit{.limit = 100000, .period = 1s, .burst = 1};
+    return codex::test::run_coroutine(
+        [cfg](asio::any_io_executor ex) -> asio::awaitable<std::vector<codex::document>> {
+          codex::client api(ex, cfg);
+          std::vector<codex::document> all;
+          std::optional<std::string> cursor;
+          do {
+            std::string query = "limit=1000";
+            if (cursor) query += "&cursor=" + codex::net::percent_encode(*cursor);
+            // A named request: g++ 12 mishandles an aggregate temporary inside a co_await expression.
+            codex::api_request request{.path = "/documents", .query = std::move(query)};
+            auto response = co_await api.execute(std::move(request));
+            auto page = codex::json::decode_document_page(response.value().body).value();
+            for (auto& d : page.data) all.push_back(std::move(d));
+            cursor = page.next_cursor;
+          } while (cursor && !cursor->empty());
+          co_return all;
+        },
+        120s);
+  }
+
+ private:
+  temp_dir dir_;
+  fs::path state_;
+  std::unique_ptr<child> process_;
+  std::string base_url_, api_key_, read_only_api_key_, client_id_, client_secret_, admin_token_;
+};
+
+/// Runs `codex ARGS…` in a pipe.
+run_result run_codex(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                 std::chrono::milliseconds timeout = 60s) {
+  std::vector<std::string> argv = {binary("CODEX_BIN")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, env, timeout);
+}
+
+void check_no_secret(const run_result& r, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    CHECK_FALSE(contains(r.out, s));
+    CHECK_FALSE(contains(r.err, s));
+  }
+}
+
+/// A failed command: its exit code, and stderr is "codex: credentials from …" (when
+/// credentials were resolved) plus exactly one error line, "codex: …" — no stack
+/// trace, no abort, no secret.
+void check_error_exit(const run_result& r, int expected, const std::vector<std::string>& secrets) {
+  INFO(r);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == expected);
+  std::size_t error_lines = 0;
+  for (const auto& line : lines_of(r.err)) {
+    CHECK(line.starts_with("codex: "));
+    if (!line.starts_with("codex: credentials from ")) ++error_lines;
+  }
+  CHECK(error_lines == 1);
+  for (const char* crash : {"terminate called", "what():", "Aborted", "Segmentation", "#0 ", "stack"}) {
+    CHECK_FALSE(contains(r.err, crash));
+  }
+  check_no_secret(r, secrets);
+}
+
+/// The JSONL document of input line `line` (from 1); `invalid`: a title over 512 bytes.
+std::string document_line(std::uint64_t line, bool invalid = false) {
+  const std::string title = invalid ? std::string(600, 'x') : "line " + std::to_string(line);
+  return R"({"title":")" + title + R"(","body":"document of line )" + std::to_string(line) +
+         R"(","tags":["cli-test"]})";
+}
+
+fs::path write_jsonl(const fs::path& path, std::uint64_t lines, bool (*invalid)(std::uint64_t) = nullptr) {
+  std::string text;
+  text.reserve(lines * 80);
+  for (std::uint64_t n = 1; n <= lines; ++n) {
+    text += document_line(n, invalid != nullptr && invalid(n));
+    text += '\n';
+  }
+  write_file(path, text);
+  return path;
+}
+
+/// Checks that the emulator holds exactly the documents "line 1" … "line `count`", each
+/// once, with distinct ids.
+void check_holds_exactly(const std::vector<codex::document>& docs, std::uint64_t count) {
+  CHECK(docs.size() == count);
+  std::set<std::string> ids;
+  std::vector<int> seen(count + 1, 0);
+  std::size_t duplicate_ids = 0, foreign = 0;
+  for (const auto& d : docs) {
+    if (!ids.insert(d.id).second) ++duplicate_ids;
+    std::uint64_t n = 0;
+    if (d.title.starts_with("line ")) n = std::strtoull(d.title.c_str() + 5, nullptr, 10);
+    if (n >= 1 && n <= count && d.title == "line " + std::to_string(n)) {
+      ++seen[n];
+    } else {
+      ++foreign;
+    }
+  }
+  std::size_t missing = 0, duplicated = 0, first_missing = 0;
+  for (std::uint64_t n = 1; n <= count; ++n) {
+    if (seen[n] == 0 && missing++ == 0) first_missing = n;
+    if (seen[n] > 1) ++duplicated;
+  }
+  INFO("first missing line: " << first_missing);
+  CHECK(duplicate_ids == 0);
+  CHECK(foreign == 0);
+  CHECK(missing == 0);
+  CHECK(duplicated == 0);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("cli: every command end to end, and the documented error exits", "[cli][commands][integration]") {
+  emulator_process emu;
+  const auto secrets = emu.secrets();
+  const auto env = emu.codex_env();
+
+  SECTION("whoami, in text and JSON, never shows a secret") {
+    const auto text = run_codex({"whoami"}, env);
+    INFO(text);
+    CHECK(text.exit_code == 0);
+    CHECK(contains(text.out, "project:"));
+    CHECK(contains(text.out, "permission: read_write"));
+    CHECK(contains(text.out, "credential: api_key"));
+    CHECK(contains(text.err, "codex: credentials from credentials file " + emu.credentials_file().string()));
+    check_no_secret(text, secrets);
+
+    for (const auto& args : {std::vector<std::string>{"--json", "whoami"}, {"whoami", "--json"}}) {
+      const auto json = run_codex(args, env);
+      INFO(args.front() << " " << args.back() << ": " << json);
+      CHECK(json.exit_code == 0);
+      CHECK(json.out.starts_with("{"));
+      CHECK(lines_of(json.out).size() == 1);
+      CHECK(json_string(json.out, "permission") == "read_write");
+      CHECK(json_string(json.out, "credential_type") == "api_key");
+      check_no_secret(json, secrets);
+    }
+  }
+
+  SECTION("token prints its scope and expiry; the token itself only with --show") {
+    const auto client_env = child_environment({"CODEX_CLIENT_ID=" + emu.client_id(),
+                                               "CODEX_CLIENT_SECRET=" + emu.client_secret(),
+                                               "CODEX_BASE_URL=" + emu.base_url(),
+                                               "CODEX_CA_FILE=" + emu.ca_file().string()});
+    const auto hidden = run_codex({"token"}, client_env);
+    INFO(hidden);
+    CHECK(hidden.exit_code == 0);
+    CHECK(contains(hidden.out, "scope:"));
+    CHECK(contains(hidden.out, "expires:"));
+    CHECK(contains(hidden.err, "codex: credentials from environment"));
+    CHECK_FALSE(contains(hidden.out, "eyJ"));  // no JWT
+    CHECK_FALSE(contains(hidden.out, "token:"));
+    check_no_secret(hidden, secrets);
+
+    const auto shown = run_codex({"token", "--show"}, client_env);
+    INFO(shown);
+    CHECK(shown.exit_code == 0);
+    CHECK(contains(shown.out, "scope:"));
+    CHECK(contains(shown.out, "token:   eyJ"));
+    check_no_secret(shown, secrets);  // the token, never the client secret
+
+    const auto json = run_codex({"--json", "token"}, client_env);
+    INFO(json);
+    CHECK(json.exit_code == 0);
+    CHECK(json_string(json.out, "scope").has_value());
+    CHECK_FALSE(json_string(json.out, "access_token").has_value());
+    check_no_secret(json, secrets);
+
+    // With the API key of the credentials file: no client credentials → a usage error.
+    check_error_exit(run_codex({"token"}, env), 2, secrets);
+  }
+
+  SECTION("put (create, then upsert by id), get, list, delete; get after delete → 4") {
+    const auto doc_file = emu.dir() / "doc.json";
+    write_file(doc_file, R"({"title":"first document","body":"hello from the cli test","tags":["cli"]})");
+    const auto created = run_codex({"put", doc_file.string()}, env);
+    INFO(created);
+    REQUIRE(created.exit_code == 0);
+    const std::string id = created.out.substr(0, created.out.find(' '));
+    REQUIRE(id.starts_with("doc_"));
+    CHECK(contains(created.out, id + "  v1  first document"));
+
+    write_file(doc_file, R"({"id":")" + id + R"(","title":"first document, again","body":"upserted","tags":["cli"]})");
+    const auto upserted = run_codex({"put", doc_file.string()}, env);
+    INFO(upserted);
+    CHECK(upserted.exit_code == 0);
+    CHECK(contains(upserted.out, id + "  v2  first document, again"));
+
+    const auto upserted_json = run_codex({"--json", "put", doc_file.string()}, env);
+    INFO(upserted_json);
+    CHECK(upserted_json.exit_code == 0);
+    CHECK(json_string(upserted_json.out, "id") == id);
+    CHECK(json_number(upserted_json.out, "version") == 3u);
+
+    const auto got = run_codex({"get", id}, env);
+    INFO(got);
+    CHECK(got.exit_code == 0);
+    CHECK(contains(got.out, "id:       " + id));
+    CHECK(contains(got.out, "version:  3"));
+    CHECK(contains(got.out, "title:    first document, again"));
+    CHECK(contains(got.out, "upserted"));
+
+    for (int i = 2; i <= 5; ++i) {
+      write_file(doc_file, R"({"title":"document )" + std::to_string(i) + R"(","body":"b"})");
+      const auto more = run_codex({"put", doc_file.string()}, env);
+      INFO(more);
+      REQUIRE(more.exit_code == 0);
+    }
+    // put - (standard input is /dev/null here): not a document → an error, no crash.
+    const auto empty = run_codex({"put", "-"}, env);
+    CHECK(empty.exit_code != 0);
+    check_error_exit(empty, empty.exit_code, secrets);
+
+    const auto page = run_codex({"list", "--limit", "2"}, env);
+    INFO(page);
+    CHECK(page.exit_code == 0);
+    CHECK(lines_of(page.out).size() == 2);
+    CHECK(contains(page.err, "codex: more: --cursor "));
+
+    const auto all = run_codex({"list", "--all"}, env);
+    INFO(all);
+    CHECK(all.exit_code == 0);
+    CHECK(lines_of(all.out).size() == 5);
+    CHECK(contains(all.out, id + "  v3  first document, again"));
+
+    const auto all_json = run_codex({"--json", "list", "--all"}, env);
+    INFO(all_json);
+    CHECK(all_json.exit_code == 0);
+    const auto json_lines = lines_of(all_json.out);
+    CHECK(json_lines.size() == 5);
+    for (const auto& line : json_lines) CHECK(line.starts_with("{\"id\":\"doc_"));
+
+    const auto removed = run_codex({"delete", id}, env);
+    INFO(removed);
+    CHECK(removed.exit_code == 0);
+    CHECK(contains(removed.out, "deleted " + id));
+
+    const auto gone = run_codex({"get", id}, env);
+    check_error_exit(gone, 4, secrets);
+    check_error_exit(run_codex({"delete", id}, env), 4, secrets);
+    CHECK(lines_of(run_codex({"list", "--all"}, env).out).size() == 4);
+  }
+
+  SECTION("usage errors → 2") {
+    check_error_exit(run_codex({"frobnicate"}, env), 2, secrets);
+    check_error_exit(run_codex({}, env), 2, secrets);
+    check_error_exit(run_codex({"list", "--limit", "0"}, env), 2, secrets);
+    check_error_exit(run_codex({"get"}, env), 2, secrets);
+    check_error_exit(run_codex({"put", (emu.dir() / "no-such-file.json").string()}, env), 2, secrets);
+    const auto help = run_codex({"--help"}, env);
+    CHECK(help.exit_code == 0);
+    CHECK(contains(help.out, "Exit codes:"));
+  }
+
+  SECTION("a key the service does not know → 3, and the key is not echoed") {
+    const std::string wrong = "cdx_0000000000000000000000000000000000000000";
+    auto with_wrong = secrets;
+    with_wrong.push_back(wrong);
+    // The key from the flag; the base URL and CA still from the credentials file.
+    check_error_exit(run_codex({"--api-key", wrong, "whoami"}, env), 3, with_wrong);
+    // The key from the environment.
+    const auto wrong_env = child_environment({"CODEX_API_KEY=" + wrong, "CODEX_BASE_URL=" + emu.base_url(),
+                                              "CODEX_CA_FILE=" + emu.ca_file().string()});
+    check_error_exit(run_codex({"whoami"}, wrong_env), 3, with_wrong);
+    check_error_exit(run_codex({"list"}, wrong_env), 3, with_wrong);
+  }
+
+  SECTION("a read-only key writing → 3") {
+    const auto read_only = child_environment({"CODEX_API_KEY=" + emu.read_only_api_key(),
+                                              "CODEX_BASE_URL=" + emu.base_url(),
+                                              "CODEX_CA_FILE=" + emu.ca_file().string()});
+    const auto who = run_codex({"whoami"}, read_only);
+    INFO(who);
+    CHECK(who.exit_code == 0);
+    CHECK(contains(who.out, "permission: read\n"));
+    check_no_secret(who, secrets);
+
+    const auto doc_file = emu.dir() / "doc.json";
+    write_file(doc_file, R"({"title":"not allowed","body":"b"})");
+    check_error_exit(run_codex({"put", doc_file.string()}, read_only), 3, secrets);
+    CHECK(run_codex({"list"}, read_only).exit_code == 0);  // reading is allowed
+  }
+
+  SECTION("an unreachable service → 7") {
+    const auto unreachable = child_environment({"CODEX_API_KEY=" + emu.api_key(),
+                                                "CODEX_BASE_URL=https://127.0.0.1:1/v1",
+                                                "CODEX_CA_FILE=" + emu.ca_file().string()});
+    const auto r = run_codex({"whoami"}, unreachable, 90s);
+    check_error_exit(r, 7, secrets);
+  }
+}
+
+TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 100,000 documents",
+          "[cli][crash][integration]") {
+  // 100 batches of 1,000 at 1,000 batches per minute: 6 s of sending, at the least.
+  emulator_process emu({"--rate-limit", "1000", "--rate-window", "60"});
+  constexpr std::uint64_t count = 100000;
+  const auto input = write_jsonl(emu.dir() / "crash.jsonl", count);
+  const auto env = emu.codex_env({"CODEX_RATE_LIMIT=1000/60s"});
+  const std::vector<std::string> base = {binary("CODEX_BIN"), "ingest", input.string(), "--batch", "1000",
+                                         "--in-flight", "4"};
+
+  std::random_device entropy;
+  const auto seed = entropy();
+  std::mt19937 random(seed);
+  // Three runs of at most 1.8 s each cannot finish 6 s of sending: every kill hits a live job.
+  std::uniform_int_distribution<int> delay_ms(500, 1800);
+  INFO("random seed " << seed);
+
+  for (int kill = 0; kill < 3; ++kill) {
+    auto argv = base;
+    if (kill > 0) argv.push_back("--resume");
+    output_file out(emu.dir() / ("run" + std::to_string(kill) + ".out"));
+    output_file err(emu.dir() / ("run" + std::to_string(kill) + ".err"));
+    child job(argv, env, out.fd, err.fd);
+    const int delay = delay_ms(random);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    job.signal(SIGKILL);
+    const auto status = job.wait_for(10s);
+    INFO("run " << kill << " killed after " << delay << " ms; stderr: "
+                << read_file(emu.dir() / ("run" + std::to_string(kill) + ".err")));
+    REQUIRE(status.has_value());
+    CHECK(WIFSIGNALED(*status));
+    CHECK(WTERMSIG(*status) == SIGKILL);
+  }
+
+  auto argv = base;
+  argv.push_back("--resume");
+  const auto final_run = run(argv, env, 120s);
+  INFO(final_run);
+  CHECK(final_run.exit_code == 0);
+  CHECK(contains(final_run.out, "already done"));  // the journal was used
+
+  check_holds_exactly(emu.documents(), count);
+}
+
+namespace {
+bool invalid_line(std::uint64_t line) { return line % 100 == 37; }
+}  // namespace
+
+TEST_CASE("cli: ingest through 500s, dropped and truncated responses, 1 % invalid, rejects fixed and re-ingested",
+          "[cli][faults][integration]") {
+  emulator_process emu({"--rate-limit", "100000", "--rate-window", "60"});
+  constexpr std::uint64_t count = 5000;
+  const auto input = write_jsonl(emu.dir() / "faults.jsonl", count, invalid_line);
+  const auto rejects = emu.dir() / "rejects.jsonl";
+  const auto env = emu.codex_env({"CODEX_RATE_LIMIT=200/1s"});
+  emu.configure(R"({"faults":{"p500":0.2,"p_drop":0.1,"p_truncate":0.1}})");
+
+  const auto first = run_codex({"--json", "ingest", input.string(), "--batch", "100", "--in-flight", "4", "--rejects",
+                            rejects.string()},
+                           env, 150s);
+  INFO(first);
+  CHECK(first.exit_code == 6);
+  const auto accepted = json_number(first.out, "accepted");
+  const auto rejected = json_number(first.out, "rejected");
+  REQUIRE(accepted.has_value());
+  REQUIRE(rejected.has_value());
+  CHECK(*accepted + *rejected == count);
+  CHECK(*rejected == count / 100);
+  CHECK(json_number(first.out, "retried").value_or(0) > 0);  // the faults were met
+
+  // The rejects file: exactly the invalid lines, each with its original text.
+  std::set<std::uint64_t> expected, listed;
+  for (std::uint64_t n = 1; n <= count; ++n) {
+    if (invalid_line(n)) expected.insert(n);
+  }
+  std::string fixed;
+  const auto reject_lines = lines_of(read_file(rejects));
+  CHECK(reject_lines.size() == expected.size());
+  for (const auto& line : reject_lines) {
+    INFO(line.substr(0, 300));
+    const auto position = json_number(line, "position");
+    const auto original = json_string(line, "line");
+    REQUIRE(position.has_value());
+    REQUIRE(original.has_value());
+    CHECK(listed.insert(*position).second);
+    CHECK(*original == document_line(*position, true));
+    CHECK(json_number(line, "status") == 422u);
+    // Fixed: the title rewritten short, the line otherwise kept.
+    std::string repaired = *original;
+    const std::string long_title(600, 'x');
+    const auto at = repaired.find(long_title);
+    REQUIRE(at != std::string::npos);
+    repaired.replace(at, long_title.size(), "line " + std::to_string(*position));
+    fixed += repaired + "\n";
+  }
+  CHECK(listed == expected);
+
+  const auto fixed_file = emu.dir() / "fixed.jsonl";
+  write_file(fixed_file, fixed);
+  const auto second = run_codex({"ingest", fixed_file.string(), "--batch", "10", "--rejects",
+                             (emu.dir() / "rejects-2.jsonl").string()},
+                            env, 120s);
+  INFO(second);
+  CHECK(second.exit_code == 0);
+  CHECK(contains(second.out, "accepted           " + std::to_string(expected.size()) + "\n"));
+
+  check_holds_exactly(emu.documents(), count);
+}
+
+TEST_CASE("cli: ingest progress as plain lines in a pipe", "[cli][pipe][integration]") {
+  emulator_process emu({"--rate-limit", "100000", "--rate-window", "60"});
+  // 70 batches of 100 at 10 batches per second: 7 s, so the 5-s line must appear.
+  constexpr std::uint64_t count = 7000;
+  const auto input = write_jsonl(emu.dir() / "pipe.jsonl", count);
+  const auto r = run_codex({"ingest", input.string(), "--batch", "100"}, emu.codex_env({"CODEX_RATE_LIMIT=10/1s"}), 90s);
+  INFO(r);
+  CHECK(r.exit_code == 0);
+  CHECK(r.seconds >= 6);
+  std::size_t progress_lines = 0;
+  for (const auto& line : lines_of(r.err)) progress_lines += line.starts_with("progress: ") ? 1 : 0;
+  CHECK(progress_lines >= 2);
+  CHECK(contains(r.err, "progress: "));
+  CHECK(contains(r.err, "elapsed 0:05"));
+  CHECK(contains(r.err, "progress: 7000 done of ~7000"));
+  CHECK_FALSE(contains(r.out + r.err, "\r"));
+  CHECK_FALSE(contains(r.out + r.err, "\x1b["));
+  CHECK_FALSE(contains(r.out, "progress:"));
+  CHECK(contains(r.out, "ingest report"));
+  check_holds_exactly(emu.documents(), count);
+}
+
+namespace {
+
+/// A tmux server of our own (-L socket), killed at the end whatever happens.
+class tmux_server {
+ public:
+  tmux_server() : socket_("codex-cli-test-" + std::to_string(::getpid())), session_("codex-test-" + std::to_string(::getpid())) {}
+  ~tmux_server() {
+    (void)run({"tmux", "-L", socket_, "kill-session", "-t", session_}, environment(), 10s);
+    (void)run({"tmux", "-L", socket_, "kill-server"}, environment(), 10s);
+  }
+  tmux_server(const tmux_server&) = delete;
+  tmux_server& operator=(const tmux_server&) = delete;
+
+  const std::string& session() const noexcept { return session_; }
+
+  /// tmux SUBCOMMAND ARGS… on our socket.
+  run_result command(std::vector<std::string> args, const std::vector<std::string>& extra_env = {}) const {
+    args.insert(args.begin(), {"tmux", "-L", socket_});
+    return run(args, environment(extra_env), 20s);
+  }
+
+  std::string capture() const {
+    const auto r = command({"capture-pane", "-p", "-t", session_});
+    return r.exit_code == 0 ? r.out : std::string();
+  }
+
+ private:
+  static std::vector<std::string> environment(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> env = extra;
+    if (std::getenv("TERM") == nullptr) env.emplace_back("TERM=xterm-256color");
+    return child_environment(env);
+  }
+
+  std::string socket_;
+  std::string session_;
+};
+
+/// The line of a pane that holds the progress bar, if any.
+std::optional<std::string> bar_line(const std::string& pane) {
+  for (const auto& line : lines_of(pane)) {
+    if (contains(line, "[#") && contains(line, "%") && contains(line, "/s") && contains(line, "ETA")) return line;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("cli: ingest progress bar in a real terminal (tmux); Ctrl-C stops cleanly and --resume completes",
+          "[cli][tty][integration]") {
+  emulator_process emu({"--rate-limit", "100000", "--rate-window", "60"});
+  constexpr std::uint64_t count = 20000;
+  const auto input = write_jsonl(emu.dir() / "tty.jsonl", count);
+
+  tmux_server tmux;
+  // The command as argv (tmux runs it without a shell); the pane stays after it exits.
+  const auto started = tmux.command(
+      {"new-session", "-d", "-s", tmux.session(), "-x", "200", "-y", "50", "-e",
+       "CODEX_CREDENTIALS_FILE=" + emu.credentials_file().string(), "-e", "CODEX_RATE_LIMIT=10/1s",
+       binary("CODEX_BIN"), "ingest", input.string(), "--batch", "100", ";", "set-option", "-t", tmux.session(),
+       "remain-on-exit", "on"},
+      {"CODEX_CREDENTIALS_FILE=" + emu.credentials_file().string(), "CODEX_RATE_LIMIT=10/1s"});
+  INFO(started);
+  REQUIRE(started.exit_code == 0);
+
+  // The bar, redrawn: at least two different bars seen within 20 s.
+  std::set<std::string> bars;
+  std::string pane;
+  const auto deadline = steady_clock::now() + 20s;
+  while (bars.size() < 2 && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(300ms);
+    pane = tmux.capture();
+    if (auto bar = bar_line(pane)) bars.insert(*bar);
+  }
+  INFO("last pane:\n" << pane);
+  REQUIRE(bars.size() >= 2);
+  for (const auto& bar : bars) {
+    INFO(bar);
+    CHECK(contains(bar, "ETA "));
+    CHECK(contains(bar, "rejected 0"));
+    CHECK(contains(bar, "429s 0"));
+  }
+
+  // Ctrl-C: the job stops, prints its report and how to continue.
+  REQUIRE(tmux.command({"send-keys", "-t", tmux.session(), "C-c"}).exit_code == 0);
+  bool stopped = false;
+  const auto stop_deadline = steady_clock::now() + 30s;
+  while (!stopped && steady_clock::now() < stop_deadline) {
+    std::this_thread::sleep_for(300ms);
+    pane = tmux.capture();
+    stopped = contains(pane, "run again with --resume") && contains(pane, "ingest report");
+  }
+  INFO("pane after Ctrl-C:\n" << pane);
+  REQUIRE(stopped);
+  CHECK(contains(pane, "codex: interrupted at line "));
+  CHECK_FALSE(contains(pane, "accepted           20000"));  // stopped early
+
+  // --resume (in a pipe, faster) completes the set.
+  const auto resumed = run_codex({"ingest", input.string(), "--batch", "100", "--resume"},
+                             emu.codex_env({"CODEX_RATE_LIMIT=200/1s"}), 90s);
+  INFO(resumed);
+  CHECK(resumed.exit_code == 0);
+  CHECK(contains(resumed.out, "already done"));
+  check_holds_exactly(emu.documents(), count);
+}
