@@ -355,7 +355,10 @@ TEST_CASE("a POST with an Idempotency-Key through dropped connections creates ex
   codex::emulator::service_options options;
   options.faults.p_drop = 0.5;
   live_emulator emulator{options};
-  const auto cfg = resilient(codex::test::client_config(emulator, codex::test::api_key(emulator.seeded().api_key)));
+  auto cfg = resilient(codex::test::client_config(emulator, codex::test::api_key(emulator.seeded().api_key)));
+  // Half of all responses are dropped: with 10 attempts a POST fails for good with
+  // p = 2^-10, i.e. about once in 50 runs of 20 POSTs. 20 attempts make it ~2 * 10^-5.
+  cfg.retry.max_attempts = 20;
   constexpr std::size_t documents = 20;
 
   const auto [created, listing] = codex::test::run_coroutine(
