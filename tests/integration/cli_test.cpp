@@ -371,16 +371,24 @@ class emulator_process {
   }
 
   /// POST /_emulator/config with curl and the admin token.
-  void configure(const std::string& json) {
+  void configure(const std::string& json) { (void)control("config", json); }
+
+  /// GET /_emulator/stats: the per-credential counters, as JSON.
+  std::string stats() { return control("stats", std::nullopt); }
+
+  /// A call of the control API with curl and the admin token; its body.
+  std::string control(const std::string& what, const std::optional<std::string>& post) {
     const std::string origin = base_url_.substr(0, base_url_.size() - std::string_view("/v1").size());
-    const auto r = run({"curl", "--silent", "--show-error", "--max-time", "20", "--cacert", ca_file().string(),
-                        "--request", "POST", "--header", "X-Emulator-Admin: " + admin_token_, "--header",
-                        "Content-Type: application/json", "--data-binary", json, "--write-out", "\n%{http_code}",
-                        origin + "/_emulator/config"},
-                       child_environment({}), 30s);
-    INFO("POST /_emulator/config " << json << "\n" << r);
+    std::vector<std::string> argv = {"curl", "--silent", "--show-error", "--max-time", "20", "--cacert",
+                                     ca_file().string(), "--header", "X-Emulator-Admin: " + admin_token_,
+                                     "--write-out", "\n%{http_code}"};
+    if (post) argv.insert(argv.end(), {"--header", "Content-Type: application/json", "--data-binary", *post});
+    argv.push_back(origin + "/_emulator/" + what);
+    const auto r = run(argv, child_environment({}), 30s);
+    INFO("/_emulator/" << what << " " << post.value_or("") << "\n" << r);
     REQUIRE(r.exit_code == 0);
     REQUIRE(r.out.ends_with("\n200"));
+    return r.out.substr(0, r.out.size() - 4);
   }
 
   /// Every document the emulator holds, listed over the API with the SDK (GET
@@ -702,6 +710,7 @@ TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 1
   std::uniform_int_distribution<int> delay_ms(500, 1800);
   INFO("random seed " << seed);
 
+  std::uint64_t held = 0;  // documents in the emulator after each killed run
   for (int kill = 0; kill < 3; ++kill) {
     auto argv = base;
     if (kill > 0) argv.push_back("--resume");
@@ -717,6 +726,13 @@ TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 1
     REQUIRE(status.has_value());
     CHECK(WIFSIGNALED(*status));
     CHECK(WTERMSIG(*status) == SIGKILL);
+    // Each run got somewhere, and none finished: the kills hit running jobs.
+    const auto now_held = json_number(emu.stats(), "documents");
+    REQUIRE(now_held.has_value());
+    INFO("documents held after run " << kill << ": " << *now_held);
+    CHECK(*now_held > held);
+    CHECK(*now_held < count);
+    held = *now_held;
   }
 
   auto argv = base;
@@ -753,7 +769,13 @@ TEST_CASE("cli: ingest through 500s, dropped and truncated responses, 1 % invali
   REQUIRE(rejected.has_value());
   CHECK(*accepted + *rejected == count);
   CHECK(*rejected == count / 100);
-  CHECK(json_number(first.out, "retried").value_or(0) > 0);  // the faults were met
+  const auto batches = json_number(first.out, "batches");
+  REQUIRE(batches.has_value());
+  // The faults were met: dropped and truncated answers came after authentication, so
+  // the emulator counted more requests than the batches (injected 500s come before it).
+  const std::string stats = emu.stats();
+  INFO("stats: " << stats);
+  CHECK(json_number(stats, "requests").value_or(0) > *batches);
 
   // The rejects file: exactly the invalid lines, each with its original text.
   std::set<std::uint64_t> expected, listed;
@@ -818,13 +840,14 @@ TEST_CASE("cli: ingest progress as plain lines in a pipe", "[cli][pipe][integrat
 
 namespace {
 
-/// A tmux server of our own (-L socket), killed at the end whatever happens.
+/// A tmux server of our own (its socket in `dir`), killed at the end whatever happens.
 class tmux_server {
  public:
-  tmux_server() : socket_("codex-cli-test-" + std::to_string(::getpid())), session_("codex-test-" + std::to_string(::getpid())) {}
+  explicit tmux_server(const fs::path& dir)
+      : socket_((dir / "tmux.sock").string()), session_("codex-test-" + std::to_string(::getpid())) {}
   ~tmux_server() {
-    (void)run({"tmux", "-L", socket_, "kill-session", "-t", session_}, environment(), 10s);
-    (void)run({"tmux", "-L", socket_, "kill-server"}, environment(), 10s);
+    (void)run({"tmux", "-S", socket_, "kill-session", "-t", session_}, environment(), 10s);
+    (void)run({"tmux", "-S", socket_, "kill-server"}, environment(), 10s);
   }
   tmux_server(const tmux_server&) = delete;
   tmux_server& operator=(const tmux_server&) = delete;
@@ -833,7 +856,7 @@ class tmux_server {
 
   /// tmux SUBCOMMAND ARGS… on our socket.
   run_result command(std::vector<std::string> args, const std::vector<std::string>& extra_env = {}) const {
-    args.insert(args.begin(), {"tmux", "-L", socket_});
+    args.insert(args.begin(), {"tmux", "-S", socket_});
     return run(args, environment(extra_env), 20s);
   }
 
@@ -869,13 +892,16 @@ TEST_CASE("cli: ingest progress bar in a real terminal (tmux); Ctrl-C stops clea
   constexpr std::uint64_t count = 20000;
   const auto input = write_jsonl(emu.dir() / "tty.jsonl", count);
 
-  tmux_server tmux;
-  // The command as argv (tmux runs it without a shell); the pane stays after it exits.
+  tmux_server tmux(emu.dir());
+  // A fixed script; the paths are its positional arguments, never part of its text. The
+  // shell traps Ctrl-C (so that it survives it and codex gets the default disposition),
+  // says how codex exited, and keeps the pane 30 s — the session ends by itself even if
+  // this test is killed.
+  const std::string script = R"(trap : INT; "$0" "$@"; echo "codex exited with status $?"; exec sleep 30)";
   const auto started = tmux.command(
       {"new-session", "-d", "-s", tmux.session(), "-x", "200", "-y", "50", "-e",
-       "CODEX_CREDENTIALS_FILE=" + emu.credentials_file().string(), "-e", "CODEX_RATE_LIMIT=10/1s",
-       binary("CODEX_BIN"), "ingest", input.string(), "--batch", "100", ";", "set-option", "-t", tmux.session(),
-       "remain-on-exit", "on"},
+       "CODEX_CREDENTIALS_FILE=" + emu.credentials_file().string(), "-e", "CODEX_RATE_LIMIT=10/1s", "sh", "-c",
+       script, binary("CODEX_BIN"), "ingest", input.string(), "--batch", "100"},
       {"CODEX_CREDENTIALS_FILE=" + emu.credentials_file().string(), "CODEX_RATE_LIMIT=10/1s"});
   INFO(started);
   REQUIRE(started.exit_code == 0);
@@ -905,10 +931,13 @@ TEST_CASE("cli: ingest progress bar in a real terminal (tmux); Ctrl-C stops clea
   while (!stopped && steady_clock::now() < stop_deadline) {
     std::this_thread::sleep_for(300ms);
     pane = tmux.capture();
-    stopped = contains(pane, "run again with --resume") && contains(pane, "ingest report");
+    stopped = contains(pane, "codex exited with status");
   }
   INFO("pane after Ctrl-C:\n" << pane);
   REQUIRE(stopped);
+  CHECK(contains(pane, "codex exited with status 130"));
+  CHECK(contains(pane, "ingest report"));
+  CHECK(contains(pane, "run again with --resume"));
   CHECK(contains(pane, "codex: interrupted at line "));
   CHECK_FALSE(contains(pane, "accepted           20000"));  // stopped early
 
