@@ -16,6 +16,9 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
+  /// A value-initialized T, as std::expected does (so that results can travel through
+  /// APIs that default-construct them, e.g. asio::co_spawn's completion).
+  result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   result(error_info failure) : state_(std::in_place_index<1>, std::move(failure)) {}
   result(std::error_code code) : state_(std::in_place_index<1>, error_info{.code = code}) {}

@@ -74,7 +74,7 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
   timed_out_ = false;
   auto fail = [&](std::error_code ec) {
     reusable_ = false;
-    busy_ = false;
+    disarm_watchdog();
     outcome.response = ec;
     return std::move(outcome);
   };
@@ -98,7 +98,7 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
 
   if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
   last_used_at_ = clock::now();
-  busy_ = false;
+  disarm_watchdog();
   outcome.response = std::move(response);
   co_return outcome;
 }
@@ -181,16 +181,23 @@ asio::awaitable<std::error_code> connection::read_response(http_response& out, b
 
 void connection::arm_watchdog(clock::time_point deadline) {
   deadline_ = deadline;
-  // Lazy re-arming: while the armed expiry is not later than the new deadline, the
-  // timer is left alone and, when it fires, re-arms itself for the current deadline.
-  // With a fixed per-request timeout this costs one timer operation per timeout
-  // period, not one per request.
   if (watchdog_armed_ && watchdog_.expiry() <= deadline) return;
   watchdog_armed_ = true;
   watchdog_.expires_at(deadline);
   watchdog_.async_wait([weak = weak_from_this(), generation = ++watchdog_generation_](std::error_code) {
     if (auto self = weak.lock()) self->on_watchdog(generation);
   });
+}
+
+void connection::disarm_watchdog() {
+  busy_ = false;
+  // A pending wait is outstanding work: left armed while the connection is idle, it
+  // would keep the caller's io_context::run() from returning for up to a timeout.
+  if (watchdog_armed_) {
+    watchdog_armed_ = false;
+    ++watchdog_generation_;  // the cancelled wait's handler sees a stale generation
+    watchdog_.cancel();
+  }
 }
 
 void connection::on_watchdog(std::uint64_t generation) {

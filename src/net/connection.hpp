@@ -67,6 +67,7 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<std::error_code> read_response(http_response& out, bool head_request, exchange_limits limits,
                                                  bool& started);
   void arm_watchdog(clock::time_point deadline);
+  void disarm_watchdog();
   void on_watchdog(std::uint64_t generation);
   std::error_code classify(const std::error_code& io_error) const;
 

@@ -541,3 +541,21 @@ TEST_CASE("200 concurrent requests from an io_context run by 4 threads all succe
   CHECK(succeeded == 200);
   CHECK(server.stats().requests == 200);
 }
+
+TEST_CASE("io_context::run() returns as soon as the last exchange is done", "[transport]") {
+  // The per-connection deadline timer must not stay armed on an idle connection: a
+  // caller that runs its io_context to completion would wait out the deadline.
+  codex::test::test_server server;
+  asio::io_context io;
+  codex::net::transport transport{io.get_executor(), origin_of(server), trusting(server)};
+  int status = 0;
+  asio::co_spawn(io, transport.send(get("/once"), in(30s)),
+                 [&](std::exception_ptr, codex::result<codex::net::http_response> response) {
+                   status = response ? response->status : -1;
+                 });
+  const auto start = clock_type::now();
+  io.run_for(20s);
+  const auto elapsed = clock_type::now() - start;
+  CHECK(status == 200);
+  CHECK(elapsed < 5s);  // a bound, not a benchmark: the deadline was 30 s
+}

@@ -59,3 +59,9 @@ TEST_CASE("result<T>: value or error, value() throws codex::error", "[error]") {
   codex::result<void> failed = errc::timeout;
   CHECK_THROWS_AS(failed.value(), codex::error);
 }
+
+TEST_CASE("result<T> default-constructs to a value-initialized T, as std::expected", "[error]") {
+  codex::result<int> r;
+  REQUIRE(r.has_value());
+  CHECK(*r == 0);
+}
