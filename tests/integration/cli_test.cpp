@@ -6,6 +6,8 @@
 // Every ingest is checked on the EMULATOR's contents (listed with the SDK), not on the
 // tool's report. The binaries' paths come from meson (CODEX_BIN, CODEX_EMULATOR_BIN).
 
+#include "emulator_documents.hpp"
+#include "temp_dir.hpp"
 #include "run_coroutine.hpp"
 
 #include <codex/client.hpp>
@@ -100,19 +102,8 @@ std::optional<std::uint64_t> json_number(std::string_view text, std::string_view
 }
 
 /// A fresh directory, removed at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "codex-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  fs::path path;
+struct temp_dir : codex::test::temp_dir {
+  temp_dir() : codex::test::temp_dir("codex-cli") {}
 };
 
 std::string binary(const char* variable) {
@@ -401,24 +392,7 @@ class emulator_process {
     cfg.credentials = codex::api_key_credentials{.key = codex::secret(api_key_)};
     cfg.transport.tls.ca_file = ca_file().string();
     cfg.rate_limit = codex::limit::rate_limit{.limit = 100000, .period = 1s, .burst = 1};
-    return codex::test::run_coroutine(
-        [cfg](asio::any_io_executor ex) -> asio::awaitable<std::vector<codex::document>> {
-          codex::client api(ex, cfg);
-          std::vector<codex::document> all;
-          std::optional<std::string> cursor;
-          do {
-            std::string query = "limit=1000";
-            if (cursor) query += "&cursor=" + codex::net::percent_encode(*cursor);
-            // A named request: g++ 12 mishandles an aggregate temporary inside a co_await expression.
-            codex::api_request request{.path = "/documents", .query = std::move(query)};
-            auto response = co_await api.execute(std::move(request));
-            auto page = codex::json::decode_document_page(response.value().body).value();
-            for (auto& d : page.data) all.push_back(std::move(d));
-            cursor = page.next_cursor;
-          } while (cursor && !cursor->empty());
-          co_return all;
-        },
-        120s);
+    return codex::test::list_every_document(cfg, 120s);
   }
 
  private:

@@ -4,6 +4,8 @@
 // clean stop and after an abandoned run with batches in flight. Every test checks
 // the emulator's contents, not only the ingester's report.
 
+#include "emulator_documents.hpp"
+#include "temp_dir.hpp"
 #include <codex/client.hpp>
 #include <codex/ingest/ingester.hpp>
 #include <codex/ingest/journal.hpp>
@@ -42,17 +44,8 @@ using namespace std::chrono_literals;
 namespace {
 
 /// A fresh directory, removed at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "codex-ingest-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
+struct temp_dir : codex::test::temp_dir {
+  temp_dir() : codex::test::temp_dir("codex-ingest") {}
 };
 
 /// The emulator with a limit far above what the tests send (a batch is one request).
@@ -92,24 +85,7 @@ struct live_emulator {
   std::vector<codex::document> documents() {
     configure(R"({"faults":{"latency_ms":0,"p500":0,"p503":0,"p_drop":0,"p_truncate":0}})");
     auto cfg = client_config();
-    return codex::test::run_coroutine(
-        [cfg](asio::any_io_executor ex) -> asio::awaitable<std::vector<codex::document>> {
-          codex::client api(ex, cfg);
-          std::vector<codex::document> all;
-          std::optional<std::string> cursor;
-          do {
-            std::string query = "limit=1000";
-            if (cursor) query += "&cursor=" + codex::net::percent_encode(*cursor);
-            // A named request: g++ 12 mishandles an aggregate temporary inside a co_await expression.
-            codex::api_request request{.path = "/documents", .query = std::move(query)};
-            auto response = co_await api.execute(std::move(request));
-            auto page = codex::json::decode_document_page(response.value().body).value();
-            for (auto& d : page.data) all.push_back(std::move(d));
-            cursor = page.next_cursor;
-          } while (cursor && !cursor->empty());
-          co_return all;
-        },
-        60s);
+    return codex::test::list_every_document(cfg, 60s);
   }
 
   std::uint64_t rate_limited_sent() {

@@ -1,6 +1,7 @@
 // The ingest journal: record framing, round trips through a file, a torn last record
 // cut at every byte offset, damaged checksums, resume semantics; and position_set.
 
+#include "temp_dir.hpp"
 #include <codex/ingest/journal.hpp>
 #include <codex/ingest/position_set.hpp>
 
@@ -25,17 +26,8 @@ using codex::ingest::position_set;
 namespace {
 
 /// A fresh directory, removed at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "codex-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
+struct temp_dir : codex::test::temp_dir {
+  temp_dir() : codex::test::temp_dir("codex-journal") {}
 };
 
 std::string read_bytes(const fs::path& p) {
