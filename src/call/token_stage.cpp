@@ -16,9 +16,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -163,11 +160,8 @@ class token_source : public std::enable_shared_from_this<token_source> {
 
   /// Waits for the refresh in flight; returns its failure, if it failed.
   asio::awaitable<std::optional<error_info>> wait(std::shared_ptr<waiter_slot> waiter, clock::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-    auto outcome = co_await (waiter->wakeup->wait() ||
-                             timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-    const bool woken = outcome.index() == 0 ? std::get<0>(outcome) : !waiter->wakeup->cancel();
+    const auto result = co_await waiter->wakeup->wait_until(deadline);
+    const bool woken = result == detail::wake_result::woken;
     std::optional<error_info> failure;
     {
       std::lock_guard lock(mutex_);
@@ -178,9 +172,8 @@ class token_source : public std::enable_shared_from_this<token_source> {
       }
     }
     if (woken) co_return failure;
-    // Index 0 completing with "not woken" means the waiter itself was cancelled.
-    const bool was_cancelled = outcome.index() == 0;
-    co_return error_info{.code = make_error_code(was_cancelled ? errc::cancelled : errc::timeout),
+    const bool cancelled = result == detail::wake_result::cancelled;
+    co_return error_info{.code = make_error_code(cancelled ? errc::cancelled : errc::timeout),
                          .message = "waiting for an access token"};
   }
 

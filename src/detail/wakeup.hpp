@@ -8,6 +8,10 @@
 // safe to cancel from another thread while the waiter may be arming them.
 
 #include <asio/associated_cancellation_slot.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
@@ -16,11 +20,15 @@
 #include <asio/prefer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <utility>
 
 namespace codex::detail {
+
+/// How a wait_until() ended.
+enum class wake_result { woken, timed_out, cancelled };
 
 class wakeup : public std::enable_shared_from_this<wakeup> {
  public:
@@ -32,6 +40,20 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
     // the co_await (ASan: use-after-free). The caller's ownership keeps `this` alive.
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
         [this](auto handler) { park(std::move(handler)); }, asio::use_awaitable);
+  }
+
+  /// wait() bounded by `deadline`. Settles the race between a wake() and the deadline
+  /// (or the caller's cancellation): woken means the waker won and handed its value
+  /// over; otherwise the waker learns it lost (wake() returns false).
+  asio::awaitable<wake_result> wait_until(std::chrono::steady_clock::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+    auto outcome = co_await (wait() || timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
+    if (outcome.index() == 0) co_return std::get<0>(outcome) ? wake_result::woken : wake_result::cancelled;
+    if (!cancel()) co_return wake_result::woken;  // woken just before the timer fired
+    // The timer ends early (aborted) only when the caller cancelled the whole wait.
+    const auto [timer_error] = std::get<1>(outcome);
+    co_return timer_error ? wake_result::cancelled : wake_result::timed_out;
   }
 
   /// Wakes the waiter (now, or as soon as it waits). Returns false if it had been

@@ -5,9 +5,6 @@
 #include "net/connection.hpp"
 #include "net/tls_context.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -88,12 +85,8 @@ struct transport::impl {
 
   asio::awaitable<std::pair<connection_ptr, std::error_code>> wait_for_connection(
       std::shared_ptr<pool_waiter> waiter, connection::clock::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-    auto outcome = co_await (waiter->wakeup->wait() ||
-                             timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-    const bool woken = outcome.index() == 0 ? std::get<0>(outcome) : !waiter->wakeup->cancel();
-    if (woken) {
+    const auto result = co_await waiter->wakeup->wait_until(deadline);
+    if (result == detail::wake_result::woken) {
       connection_ptr handed;
       {
         std::lock_guard lock(mutex);
@@ -105,7 +98,7 @@ struct transport::impl {
       std::lock_guard lock(mutex);
       std::erase(waiters, waiter);
     }
-    const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
+    const bool cancelled = result == detail::wake_result::cancelled;
     co_return std::pair{nullptr, make_error_code(cancelled ? errc::cancelled : errc::timeout)};
   }
 
