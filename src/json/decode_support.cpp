@@ -195,3 +195,13 @@ bool read(value v, document& out, std::string_view field, failure& f) {
 }
 
 }  // namespace codex::json::detail
+
+namespace codex::json {
+
+std::string_view decoder_implementation() noexcept {
+  // name() is a member of a process-lifetime implementation object.
+  const std::string& name = simdjson::get_active_implementation()->name();
+  return name;
+}
+
+}  // namespace codex::json

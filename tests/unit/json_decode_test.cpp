@@ -1,11 +1,16 @@
-// Decoders: every model, forward compatibility, typed failures, every truncation point.
+// Decoders: every model, forward compatibility, typed failures, every truncation point —
+// on the simdjson implementation chosen for this CPU and on every other one it can run.
 #include <codex/json/decode.hpp>
 #include <codex/json/encode.hpp>
 #include <codex/net/http_message.hpp>
 
 #include <catch2/catch.hpp>
+#include <simdjson.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
+#include <vector>
 
 using codex::errc;
 namespace json = codex::json;
@@ -25,7 +30,70 @@ const char* const document_json = R"({"id":"doc_1","project_id":"prj_1","title":
   "ok":true,"none":null,"nested":{"x":[1,2]}},"public":true,"version":7,"created_at":"2026-11-22T10:00:00Z",
   "updated_at":"2026-11-22T10:00:01Z","future_field":{"ignored":[1,{"deep":true}]}})";
 
+/// simdjson's implementations that this CPU runs, in simdjson's order (best first).
+std::vector<std::string> runnable_implementations() {
+  std::vector<std::string> out;
+  for (const auto* implementation : simdjson::get_available_implementations())
+    if (implementation->supported_by_runtime_system()) out.push_back(implementation->name());
+  return out;
+}
+
+/// Runs `decode` on a new thread while `implementation` is simdjson's active one: a
+/// parser keeps the implementation it was created with, and the decoders create one
+/// per thread. Returns what `decode` returns (assertions stay on the test's thread).
+template <class Decode>
+auto with_implementation(const std::string& implementation, Decode decode) {
+  auto& active = simdjson::get_active_implementation();
+  const simdjson::implementation* previous = active;
+  active = simdjson::get_available_implementations()[implementation];
+  decltype(decode()) out;
+  std::thread([&] { out = decode(); }).join();
+  active = previous;
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("decode: runs on the best simdjson implementation for this CPU, chosen at run time", "[json]") {
+  const auto runnable = runnable_implementations();
+  REQUIRE_FALSE(runnable.empty());
+  CHECK(json::decoder_implementation() == runnable.front());
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) {
+    CHECK(json::decoder_implementation() != "fallback");
+    CHECK(json::decoder_implementation() != "westmere");
+  }
+#endif
+  WARN("decoding with simdjson's " << json::decoder_implementation() << " implementation; this CPU runs "
+                                   << runnable.size() << " of them");
+}
+
+TEST_CASE("decode: every implementation reads strings of every length with escapes anywhere alike", "[json]") {
+  // SIMD implementations unescape 32 or 64 bytes at a time: put an escape (or a
+  // multi-byte character) at every position of strings around those block sizes.
+  const char* const inserts[] = {R"(\")", R"(\\)", R"(\n)", R"(\u00e9)", R"(\ud83d\ude00)", "\xc3\xa9"};
+  std::vector<std::string> bodies;
+  for (std::size_t length : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129})
+    for (std::size_t at = 0; at <= length; ++at)
+      for (const char* insert : inserts)
+        bodies.push_back(padded(R"({"title":")" + std::string(at, 'a') + insert + std::string(length - at, 'b') + R"("})"));
+
+  auto titles = [&] {
+    std::vector<std::string> out;
+    for (const auto& body : bodies) {
+      auto input = json::decode_document_input(body);
+      out.push_back(input ? input->title : "(error)");
+    }
+    return out;
+  };
+  const auto expected = with_implementation("fallback", titles);
+  REQUIRE(expected.size() == bodies.size());
+  CHECK(std::count(expected.begin(), expected.end(), "(error)") == 0);
+  for (const auto& implementation : runnable_implementations()) {
+    INFO("implementation " << implementation);
+    CHECK(with_implementation(implementation, titles) == expected);
+  }
+}
 
 TEST_CASE("decode: a document with every field type", "[json]") {
   auto doc = json::decode_document(padded(document_json));
@@ -111,21 +179,31 @@ TEST_CASE("decode: every truncation of every valid body is a typed error", "[jso
       R"({"project":{"id":"p","name":"n","permission":"read"},"credential":{"type":"t","id":"i","prefix":"x"},"scopes":["read"]})",
       R"({"access_token":"a.b.c","token_type":"Bearer","expires_in":60,"scope":"read"})",
   };
-  for (const auto& body : bodies) {
-    for (std::size_t cut = 0; cut < body.size(); ++cut) {
-      const std::string truncated = padded(std::string_view(body).substr(0, cut));
-      INFO("cut at " << cut << " of: " << body.substr(0, 40));
-      auto check = [&](auto decoded) {
-        // A prefix can never decode: every body here ends with the closing brace.
-        CHECK_FALSE(decoded.has_value());
-        if (!decoded) CHECK(decoded.code() == errc::decode_error);
-      };
-      check(json::decode_document(truncated));
-      check(json::decode_document_page(truncated));
-      check(json::decode_batch_result(truncated));
-      check(json::decode_account(truncated));
-      check(json::decode_token_response(truncated));
+  // Every decoder on every prefix; a prefix can never decode (each body ends with its
+  // closing brace). Returns a line per prefix that decoded or failed otherwise.
+  auto wrong_outcomes = [&] {
+    std::vector<std::string> wrong;
+    for (const auto& body : bodies) {
+      for (std::size_t cut = 0; cut < body.size(); ++cut) {
+        const std::string truncated = padded(std::string_view(body).substr(0, cut));
+        auto check = [&](const char* decoder, auto decoded) {
+          if (decoded.has_value() || decoded.code() != errc::decode_error)
+            wrong.push_back(std::string(decoder) + " at cut " + std::to_string(cut) + " of " + body.substr(0, 40));
+        };
+        check("document", json::decode_document(truncated));
+        check("page", json::decode_document_page(truncated));
+        check("batch", json::decode_batch_result(truncated));
+        check("account", json::decode_account(truncated));
+        check("token", json::decode_token_response(truncated));
+        check("document_input", json::decode_document_input(truncated));
+      }
     }
+    return wrong;
+  };
+  CHECK(wrong_outcomes() == std::vector<std::string>{});
+  for (const auto& implementation : runnable_implementations()) {
+    INFO("implementation " << implementation);
+    CHECK(with_implementation(implementation, wrong_outcomes) == std::vector<std::string>{});
   }
 }
 

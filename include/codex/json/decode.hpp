@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace codex::json {
 
@@ -40,5 +41,11 @@ result<token_response> decode_token_response(const std::string& body);
 /// server-set fields ("version", "created_at", ...) are ignored, so a document read
 /// back from the service can be written again.
 result<document_input> decode_document_input(const std::string& text);
+
+/// The simdjson implementation the decoders run on in this process, chosen at run time
+/// for this CPU: "icelake" (AVX-512), "haswell" (AVX2), "westmere" (SSE4.2), "arm64",
+/// "ppc64" or "fallback". No build flag is needed for it; the environment variable
+/// SIMDJSON_FORCE_IMPLEMENTATION overrides the choice (e.g. to compare). Thread-safe.
+std::string_view decoder_implementation() noexcept;
 
 }  // namespace codex::json
