@@ -91,9 +91,9 @@ asio::awaitable<result<redis_reply>> redis_limiter::eval(std::vector<std::string
 
 std::optional<clock::time_point> redis_limiter::take_leased(clock::time_point now) {
   std::lock_guard lock(lease_mutex_);
-  // A leased slot more than one interval old is dropped: used late, it could go back to
-  // back with the next one. Dropping only ever slows down.
-  const auto stale = now - microseconds(params_.interval_us);
+  // A leased slot used late can go closer to the next one than the schedule says: one
+  // more than max(one interval, 5 ms) late is dropped (dropping only ever slows down).
+  const auto stale = now - std::max<clock::duration>(microseconds(params_.interval_us), std::chrono::milliseconds(5));
   while (!leased_.empty() && leased_.front() < stale) leased_.pop_front();
   if (leased_.empty()) return std::nullopt;
   const auto t = leased_.front();
