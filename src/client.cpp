@@ -6,6 +6,8 @@
 #include "call/retry_stage.hpp"
 #include "call/transport_stage.hpp"
 #include "json/error_body.hpp"
+#include "limit/limiter_backend.hpp"
+#include "limit/redis_limiter.hpp"
 
 #include <codex/auth/scrubber.hpp>
 #include <codex/limit/limiter_registry.hpp>
@@ -35,10 +37,17 @@ std::string limiter_identity(const credentials& creds, const net::url& base) {
       creds);
 }
 
-std::shared_ptr<limit::gcra> shared_limiter(const config& cfg, const net::url& base) {
-  auto limiter = limit::limiter_registry::global().get(limiter_identity(cfg.credentials, base), cfg.rate_limit);
+/// The credential's limiter: the process-wide GCRA of the registry, or a schedule in
+/// Redis shared with every process of the key (one connection per client).
+std::shared_ptr<limit::limiter_backend> make_limiter(const asio::any_io_executor& executor, const config& cfg,
+                                                     const net::url& base) {
+  const std::string identity = limiter_identity(cfg.credentials, base);
+  if (const auto* redis = std::get_if<limit::redis_limiter_options>(&cfg.limiter)) {
+    return std::make_shared<limit::redis_limiter>(executor, *redis, cfg.rate_limit, identity);
+  }
+  auto limiter = limit::limiter_registry::global().get(identity, cfg.rate_limit);
   if (!limiter) throw codex::error(std::move(limiter).error());
-  return std::move(*limiter);
+  return std::make_shared<limit::local_backend>(std::move(*limiter));
 }
 
 /// A non-2xx response as the typed error the caller sees.
@@ -62,7 +71,7 @@ struct client::impl {
         cfg(std::move(configuration)),
         base(parse_base_url(cfg.base_url)),
         transport(std::make_shared<net::transport>(std::move(executor), base, cfg.transport)),
-        limiter(shared_limiter(cfg, base)),
+        limiter(make_limiter(exec, cfg, base)),
         budget(cfg.retry_budget),
         transport_stage(*transport),
         limiter_stage(limiter, transport_stage),
@@ -73,7 +82,7 @@ struct client::impl {
   config cfg;
   net::url base;
   std::shared_ptr<net::transport> transport;
-  std::shared_ptr<limit::gcra> limiter;
+  std::shared_ptr<limit::limiter_backend> limiter;
   retry::retry_budget budget;
   call::transport_stage transport_stage;
   call::limiter_stage limiter_stage;

@@ -87,6 +87,11 @@ result<config> config::from_env() {
     if (!parsed) return config_error("CODEX_RATE_LIMIT: " + parsed.error().message);
     cfg.rate_limit = *parsed;
   }
+  if (auto url = env("CODEX_LIMITER_URL")) {
+    auto parsed = limit::parse_limiter_url(*url);
+    if (!parsed) return config_error("CODEX_LIMITER_URL: " + parsed.error().message);
+    cfg.limiter = std::move(*parsed);
+  }
   return cfg;
 }
 

@@ -77,6 +77,14 @@ result<config> resolve_config(const settings& flags) {
     if (!rate) return error_info{.code = errc::invalid_argument, .message = "--rate-limit: " + rate.error().message};
     cfg.rate_limit = *rate;
   }
+  // --limiter, else CODEX_LIMITER_URL (also when the credentials come from a file).
+  const char* limiter_env = std::getenv("CODEX_LIMITER_URL");
+  const std::string limiter_url = !flags.limiter.empty() ? flags.limiter : (limiter_env != nullptr ? limiter_env : "");
+  if (!limiter_url.empty()) {
+    auto choice = limit::parse_limiter_url(limiter_url);
+    if (!choice) return error_info{.code = errc::invalid_argument, .message = "--limiter: " + choice.error().message};
+    cfg.limiter = std::move(*choice);
+  }
   if (std::holds_alternative<anonymous_credentials>(cfg.credentials)) source = "none (anonymous)";
   std::cerr << "codex: credentials from " << source << "\n";
   return cfg;

@@ -35,6 +35,7 @@ struct settings {
   std::string access_token;
   std::string ca_file;
   std::string rate_limit;
+  std::string limiter;  ///< "local" or a Redis URL (limit::parse_limiter_url)
   std::string credentials_file;
   bool json = false;
 };

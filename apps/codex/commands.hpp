@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace codex::cli {
 
@@ -38,7 +40,21 @@ struct ingest_settings {
   bool resume = false;      ///< skip what the journal says the service acknowledged
   std::size_t batch = 1000;
   std::size_t in_flight = 8;
+  /// "I/N": this worker takes the lines whose index (from 0) modulo N is I; empty: all.
+  /// Positions stay the lines' numbers in the whole file; the default journal is
+  /// INPUT.shard-I-of-N.journal, so N workers (any hosts) ingest one file exactly once.
+  std::string shard;
 };
+
+/// A parsed --shard I/N.
+struct shard_spec {
+  std::uint64_t index = 0;
+  std::uint64_t count = 1;
+  bool takes(std::uint64_t line_number) const noexcept { return (line_number - 1) % count == index; }
+};
+
+/// Parses "I/N" (0 ≤ I < N ≤ 1,000,000). nullopt when malformed.
+std::optional<shard_spec> parse_shard(std::string_view text);
 
 /// ingest: streams a JSONL file into batches, with progress and a report.
 asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings);

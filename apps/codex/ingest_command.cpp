@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -77,11 +78,11 @@ struct read_counts {
 /// then finishes it. Stops reading early on Ctrl-C; what was added still completes.
 asio::awaitable<ingest_report> read_input(ingester& in, line_source& source, const ingest::journal* journal,
                                           ingest::rejects_writer* rejects, const std::atomic<bool>& interrupted,
-                                          read_counts& counts) {
+                                          read_counts& counts, shard_spec shard) {
   std::string line;
   while (!interrupted && source.next(line)) {
     const std::uint64_t position = source.line_number();
-    if (line.empty()) continue;
+    if (line.empty() || !shard.takes(position)) continue;
     if (journal != nullptr && journal->acknowledged().contains(position)) {
       ++counts.skipped;
       continue;
@@ -140,15 +141,39 @@ void print_report(const ingest_report& report, std::uint64_t skipped, std::uint6
 
 }  // namespace
 
+std::optional<shard_spec> parse_shard(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  shard_spec spec;
+  const auto number = [](std::string_view digits, std::uint64_t& out) {
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return !digits.empty() && ec == std::errc{} && end == digits.data() + digits.size();
+  };
+  if (!number(text.substr(0, slash), spec.index) || !number(text.substr(slash + 1), spec.count)) return std::nullopt;
+  if (spec.count == 0 || spec.count > 1'000'000 || spec.index >= spec.count) return std::nullopt;
+  return spec;
+}
+
 asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
   line_source source(settings.input);
   if (!source.ok()) {
     std::cerr << "codex: cannot read " << settings.input << "\n";
     co_return exit_usage;
   }
+  shard_spec shard;
+  if (!settings.shard.empty()) {
+    auto parsed = parse_shard(settings.shard);
+    if (!parsed) {
+      std::cerr << "codex: --shard takes I/N with 0 <= I < N, e.g. 0/4\n";
+      co_return exit_usage;
+    }
+    shard = *parsed;
+  }
   if (settings.journal.empty()) {
     if (settings.input == "-") {
       std::cerr << "codex: reading standard input: give --journal FILE to make the job resumable\n";
+    } else if (shard.count > 1) {
+      settings.journal = settings.input + ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".journal";
     } else {
       settings.journal = settings.input + ".journal";
     }
@@ -185,7 +210,7 @@ asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
   using namespace asio::experimental::awaitable_operators;
   progress_display display(json);
   read_counts counts;
-  auto outcome = co_await (read_input(in, source, journal.get(), rejects.get(), *interrupted, counts) ||
+  auto outcome = co_await (read_input(in, source, journal.get(), rejects.get(), *interrupted, counts, shard) ||
                            show_progress(in, source, display));
   signals.cancel();
   ingest_report report = std::get<0>(std::move(outcome));

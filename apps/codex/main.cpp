@@ -25,6 +25,9 @@ void add_global_flags(CLI::App& app, codex::cli::settings& s) {
   app.add_option("--access-token", s.access_token, "A Bearer token to use as is");
   app.add_option("--ca-file", s.ca_file, "PEM file of CAs to trust (default: CODEX_CA_FILE or the system store)");
   app.add_option("--rate-limit", s.rate_limit, "Client-side limit, e.g. 1000/60s (default: CODEX_RATE_LIMIT or 1000/60s)");
+  app.add_option("--limiter", s.limiter,
+                 "Where the rate limit is kept: local (default), or redis://host:port[/db] or unix:///path to share it "
+                 "with other processes and hosts (default: CODEX_LIMITER_URL); options ?on_down=wait|local&share=0.25&lease=N");
   app.add_option("--credentials-file", s.credentials_file, "The emulator's credentials.json");
   app.add_flag("--json", s.json, "Machine-readable output");
 }
@@ -88,6 +91,9 @@ int main(int argc, char** argv) {
   ingest_command->add_option("--journal", ingest.journal, "Journal file (default: FILE.journal)");
   ingest_command->add_option("--batch", ingest.batch, "Items per batch, 1-1000")->check(CLI::Range(1, 1000))->capture_default_str();
   ingest_command->add_option("--in-flight", ingest.in_flight, "Batches in flight at once")->check(CLI::Range(1, 256))->capture_default_str();
+  ingest_command->add_option("--shard", ingest.shard,
+                             "I/N: take only the lines whose index (from 0) mod N is I; N workers with the same file "
+                             "and the same key (and --limiter) ingest it exactly once, each with its own journal");
   ingest_command->callback([&] { command = [&](codex::client& api) { return cli::ingest(api, settings.json, ingest); }; });
 
   try {

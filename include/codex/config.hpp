@@ -4,6 +4,7 @@
 
 #include <codex/auth/secret.hpp>
 #include <codex/auth/token_cache.hpp>
+#include <codex/limit/backend.hpp>
 #include <codex/limit/rate.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/observer.hpp>
@@ -57,6 +58,10 @@ struct config {
   /// The client-side limit for this credential, shared by every client of it in the
   /// process. Default: the contract's 1,000 requests per minute.
   limit::rate_limit rate_limit = limit::contract_default_rate;
+  /// Where that limit is kept. Default: in the process (limit::local_limiter). To share
+  /// one key's limit among processes and hosts: `limit::redis("redis://host:6379/0")`
+  /// (every process of the key must use the same rate_limit and Redis).
+  limit::limiter_choice limiter = limit::local_limiter{};
   /// Deadline of a whole call (attempts, waits for the limiter, tokens and backoff).
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
   /// Cap on one attempt's exchange.
@@ -72,7 +77,7 @@ struct config {
   std::shared_ptr<codex::observer> observer;
 
   /// Reads CODEX_BASE_URL, CODEX_API_KEY, CODEX_CLIENT_ID + CODEX_CLIENT_SECRET,
-  /// CODEX_ACCESS_TOKEN, CODEX_CA_FILE, CODEX_RATE_LIMIT; with none of the credential
+  /// CODEX_ACCESS_TOKEN, CODEX_CA_FILE, CODEX_RATE_LIMIT, CODEX_LIMITER_URL; with none of the credential
   /// variables, CODEX_CREDENTIALS_FILE or the emulator's default credentials file.
   /// Errors: errc::invalid_argument naming the variable at fault.
   static result<config> from_env();

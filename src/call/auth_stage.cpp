@@ -62,7 +62,7 @@ void wipe_header(net::header_list& headers, std::string_view name) {
 
 std::unique_ptr<stage> make_auth_stage(const config& cfg, const net::url& base, stage& next,
                                        std::shared_ptr<net::transport> transport,
-                                       std::shared_ptr<limit::gcra> limiter) {
+                                       std::shared_ptr<limit::limiter_backend> limiter) {
   return std::visit(
       [&](const auto& creds) -> std::unique_ptr<stage> {
         using T = std::decay_t<decltype(creds)>;

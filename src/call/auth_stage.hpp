@@ -2,9 +2,9 @@
 // The auth stage: stamps each attempt with the client's credentials.
 
 #include "call/pipeline.hpp"
+#include "limit/limiter_backend.hpp"
 
 #include <codex/config.hpp>
-#include <codex/limit/gcra.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/net/url.hpp>
 
@@ -29,6 +29,6 @@ void wipe_header(net::header_list& headers, std::string_view name);
 /// contract says.
 std::unique_ptr<stage> make_auth_stage(const config& cfg, const net::url& base, stage& next,
                                        std::shared_ptr<net::transport> transport,
-                                       std::shared_ptr<limit::gcra> limiter);
+                                       std::shared_ptr<limit::limiter_backend> limiter);
 
 }  // namespace codex::call

@@ -3,25 +3,16 @@
 #include <codex/limit/retry_after.hpp>
 
 namespace codex::call {
-namespace {
-
-limit::time_ns to_axis(clock::time_point t) { return t.time_since_epoch(); }
-
-}  // namespace
 
 asio::awaitable<attempt_result> limiter_stage::send(call_context& context) {
-  const auto now = clock::now();
-  auto slot = limiter_->try_reserve(to_axis(now), to_axis(context.deadline));
-  if (!slot) {
-    co_return error_info{.code = make_error_code(errc::deadline_too_short),
-                         .message = "the rate limiter's next slot comes after the call's deadline"};
-  }
-  const auto ready = now + std::chrono::duration_cast<clock::duration>(slot->delay(to_axis(now)));
-  if (auto ec = co_await sleep_until(ready, context.deadline)) {
-    limiter_->cancel(*slot);  // the request was never sent: give the slot back if still possible
+  const auto asked = clock::now();
+  auto slot = co_await limiter_->acquire(context.deadline);
+  if (!slot) co_return std::move(slot).error();
+  if (auto ec = co_await sleep_until(slot->ready_at, context.deadline)) {
+    limiter_->release(*slot);  // the request was never sent: give the slot back if still possible
     co_return ec;
   }
-  context.report.limiter_wait += clock::now() - now;
+  context.report.limiter_wait += clock::now() - asked;
 
   attempt_result outcome = co_await next_.send(context);
   if (outcome) learn_from(*outcome);
@@ -30,10 +21,9 @@ asio::awaitable<attempt_result> limiter_stage::send(call_context& context) {
 
 void limiter_stage::learn_from(const net::http_response& response) {
   const auto wall_now = std::chrono::system_clock::now();
-  const auto now = to_axis(clock::now());
   if (response.status == 429) {
     if (auto header = response.headers.find("Retry-After")) {
-      if (auto wait = limit::parse_retry_after(*header, wall_now)) limiter_->push_back_until(now + *wait);
+      if (auto wait = limit::parse_retry_after(*header, wall_now)) limiter_->push_back_until(clock::now() + *wait);
     }
   }
   auto remaining = response.headers.find("X-RateLimit-Remaining");
@@ -43,7 +33,7 @@ void limiter_stage::learn_from(const net::http_response& response) {
   if (seen.remaining) {
     std::optional<std::chrono::nanoseconds> reset;
     if (seen.reset) reset = *seen.reset;
-    limiter_->pace_from_headers(*seen.remaining, reset, seen.limit, now);
+    limiter_->pace_from_headers(*seen.remaining, reset, seen.limit);
   }
 }
 

@@ -36,7 +36,7 @@ void cleanse(std::string& text) { OPENSSL_cleanse(text.data(), text.size()); }
 class token_fetcher {
  public:
   token_fetcher(client_credentials creds, const config& cfg, const net::url& base,
-                std::shared_ptr<net::transport> transport, std::shared_ptr<limit::gcra> limiter)
+                std::shared_ptr<net::transport> transport, std::shared_ptr<limit::limiter_backend> limiter)
       : creds_(std::move(creds)),
         target_(base.target("/auth/token")),
         timeout_(cfg.token_fetch_timeout),
@@ -263,7 +263,7 @@ class token_stage final : public stage {
 
 std::unique_ptr<stage> make_token_stage(const client_credentials& creds, const config& cfg, const net::url& base,
                                         stage& next, std::shared_ptr<net::transport> transport,
-                                        std::shared_ptr<limit::gcra> limiter) {
+                                        std::shared_ptr<limit::limiter_backend> limiter) {
   const std::string key = limit::credential_identity("token-source", base.to_string() + " " + creds.client_id,
                                                      creds.client_secret.reveal());
   auto source = shared_token_source(key, cfg.token);

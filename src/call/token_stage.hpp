@@ -3,9 +3,9 @@
 // same (base URL, client_id, secret) in the process, refreshed single-flight.
 
 #include "call/pipeline.hpp"
+#include "limit/limiter_backend.hpp"
 
 #include <codex/config.hpp>
-#include <codex/limit/gcra.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/net/url.hpp>
 
@@ -16,6 +16,6 @@ namespace codex::call {
 /// The auth stage for client credentials (see make_auth_stage).
 std::unique_ptr<stage> make_token_stage(const client_credentials& creds, const config& cfg, const net::url& base,
                                         stage& next, std::shared_ptr<net::transport> transport,
-                                        std::shared_ptr<limit::gcra> limiter);
+                                        std::shared_ptr<limit::limiter_backend> limiter);
 
 }  // namespace codex::call

@@ -6,6 +6,7 @@
 // Every ingest is checked on the EMULATOR's contents (listed with the SDK), not on the
 // tool's report. The binaries' paths come from meson (CODEX_BIN, CODEX_EMULATOR_BIN).
 
+#include "child_process.hpp"
 #include "emulator_documents.hpp"
 #include "temp_dir.hpp"
 #include "run_coroutine.hpp"
@@ -129,86 +130,7 @@ std::vector<std::string> child_environment(const std::vector<std::string>& extra
   return env;
 }
 
-/// A running child; killed (SIGKILL) and reaped on destruction if still there.
-class child {
- public:
-  /// stdin is /dev/null; stdout and stderr go to `out_fd` and `err_fd` (dup2'd).
-  child(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd, int err_fd) {
-    std::vector<char*> args, vars;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& v : env) vars.push_back(const_cast<char*>(v.c_str()));
-    vars.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const int rc = ::posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), vars.data());
-    posix_spawnattr_destroy(&attributes);
-    posix_spawn_file_actions_destroy(&actions);
-    INFO("spawning " << argv[0] << ": " << std::strerror(rc));
-    REQUIRE(rc == 0);
-  }
-  ~child() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-
-  pid_t pid() const noexcept { return pid_; }
-  bool running() {
-    if (reaped_) return false;
-    return !poll_exit();
-  }
-  void signal(int number) {
-    if (!reaped_) ::kill(pid_, number);
-  }
-  /// Waits up to `timeout` for the child to end; its wait status, or nothing.
-  std::optional<int> wait_for(std::chrono::milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    while (!reaped_ && !poll_exit()) {
-      if (steady_clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(10ms);
-    }
-    return status_;
-  }
-  /// Waits up to `timeout`; else kills it. The wait status, and whether it timed out.
-  int finish(std::chrono::milliseconds timeout, bool& timed_out) {
-    auto status = wait_for(timeout);
-    timed_out = !status;
-    if (!status) {
-      signal(SIGKILL);
-      status = wait_for(10s);
-    }
-    return status.value_or(-1);
-  }
-
- private:
-  bool poll_exit() {
-    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-    if (r == pid_) reaped_ = true;
-    return reaped_;
-  }
-
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool reaped_ = false;
-};
+using codex::test::child;
 
 /// The exit code of a wait status: the exit status, or 128 + the signal.
 int exit_code(int status) {

@@ -1,0 +1,73 @@
+#pragma once
+// codex::limit — where a credential's rate limit is kept: in the process (the default,
+// a lock-free GCRA shared by every client of the key in the process) or in Redis (one
+// GCRA schedule shared by every process and host that uses the key).
+
+#include <codex/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace codex::limit {
+
+/// The in-process limiter (the default): every client of one credential in this
+/// process shares one bucket; other processes know nothing of it.
+struct local_limiter {};
+
+/// What a Redis-backed limiter does when Redis does not answer (down, restarting, slow).
+enum class when_redis_unavailable {
+  /// Keep asking (the connection reconnects with backoff) until the call's deadline;
+  /// the call then fails with errc::timeout. Nothing is sent unscheduled. The default.
+  wait,
+  /// Go on at once with an in-process limiter at `fallback_share` of the limit; the
+  /// shared schedule takes over again as soon as Redis answers, continuing after the
+  /// last fallback slot (no burst on recovery).
+  local_fallback,
+};
+
+/// A GCRA kept in Redis: one atomic Lua step per check (EVALSHA; SCRIPT LOAD again on
+/// NOSCRIPT), on Redis's own clock (TIME), so hosts with skewed clocks share one
+/// schedule. The key is `key_prefix` + a SHA-256 of the credential, never the secret.
+/// A 429's Retry-After seen by one process pushes the schedule of all.
+///
+/// Cost: one round trip per admitted request (lease = 1), or one per `lease` requests;
+/// leased slots that go unused are lost (the limiter only ever errs on the slow side).
+/// A plain value; thread-safe to copy and read.
+struct redis_limiter_options {
+  /// `redis://host:port[/db]` (port default 6379, db default 0) or `unix:///path/to/redis.sock`.
+  std::string url = "redis://127.0.0.1:6379/0";
+  when_redis_unavailable when_unavailable = when_redis_unavailable::wait;
+  /// With local_fallback: this process's share of the limit while Redis is away
+  /// (e.g. 0.25 for one of four workers), in (0, 1]. At least one request per period.
+  double fallback_share = 0.25;
+  /// Slots taken per round trip, 1–1000 (for high limits; 1: one round trip per request).
+  std::uint32_t lease = 1;
+  /// Prefix of the Redis keys.
+  std::string key_prefix = "codex:gcra:";
+  /// Cap on one TCP/unix connect (+ SELECT); and on one round trip once connected:
+  /// past it the connection is dropped and made again (backoff below).
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(1);
+  std::chrono::milliseconds reply_timeout = std::chrono::milliseconds(500);
+  /// Reconnect backoff: doubles from `reconnect_min` up to `reconnect_max` (full jitter).
+  std::chrono::milliseconds reconnect_min = std::chrono::milliseconds(20);
+  std::chrono::milliseconds reconnect_max = std::chrono::seconds(1);
+};
+
+/// Which limiter a client uses. Default: local_limiter.
+using limiter_choice = std::variant<local_limiter, redis_limiter_options>;
+
+/// A Redis limiter at `url` with the documented defaults:
+/// `cfg.limiter = codex::limit::redis("redis://127.0.0.1:6379/0");`
+redis_limiter_options redis(std::string url);
+
+/// Parses the `--limiter` / CODEX_LIMITER_URL form: "local", or a Redis URL
+/// (`redis://host:port[/db]`, `unix:///path`) with optional query parameters
+/// `on_down=wait|local`, `share=0.25`, `lease=N`, `timeout_ms=N` (reply timeout), e.g.
+/// `redis://10.0.0.5:6379/0?on_down=local&share=0.25`. Pure; thread-safe.
+/// Errors: errc::invalid_argument, with a message naming what is wrong.
+result<limiter_choice> parse_limiter_url(std::string_view text);
+
+}  // namespace codex::limit

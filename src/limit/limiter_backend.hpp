@@ -1,0 +1,64 @@
+#pragma once
+// What the limiter stage asks of a rate limiter, whichever keeps the schedule: the
+// in-process GCRA (local_backend) or the shared one in Redis (redis_limiter).
+
+#include <codex/limit/gcra.hpp>
+#include <codex/result.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+namespace codex::limit {
+
+/// One admitted request: it may go at `ready_at` (steady clock).
+struct slot {
+  std::chrono::steady_clock::time_point ready_at;
+  std::optional<reservation> local;  ///< set when an in-process GCRA issued it (can be given back)
+};
+
+/// Thread-safety: every member may be called concurrently.
+class limiter_backend {
+ public:
+  virtual ~limiter_backend() = default;
+
+  /// A slot for one request. Errors: errc::deadline_too_short when the next slot comes
+  /// after `deadline` (nothing is committed then); errc::timeout when the schedule's
+  /// keeper (Redis) did not answer before `deadline`; errc::cancelled.
+  virtual asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) = 0;
+
+  /// Gives back a slot whose request was not sent, when possible (never unsafe).
+  virtual void release(const slot& s) noexcept = 0;
+
+  /// A 429's Retry-After: no request before `until`, for every user of the schedule.
+  virtual void push_back_until(std::chrono::steady_clock::time_point until) = 0;
+
+  /// X-RateLimit-* pacing (see gcra::pace_from_headers); a no-op where not supported.
+  virtual void pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
+                                 std::optional<std::uint64_t> server_limit) = 0;
+};
+
+/// The in-process backend over a (shared) lock-free GCRA, on the steady clock.
+class local_backend final : public limiter_backend {
+ public:
+  explicit local_backend(std::shared_ptr<gcra> limiter) : limiter_(std::move(limiter)) {}
+
+  asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) override;
+  void release(const slot& s) noexcept override;
+  void push_back_until(std::chrono::steady_clock::time_point until) override;
+  void pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
+                         std::optional<std::uint64_t> server_limit) override;
+
+  /// The non-suspending acquire (what acquire() does).
+  result<slot> try_acquire(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point deadline);
+
+  gcra& limiter() noexcept { return *limiter_; }
+
+ private:
+  std::shared_ptr<gcra> limiter_;
+};
+
+}  // namespace codex::limit

@@ -1,0 +1,227 @@
+#include "limit/redis_limiter.hpp"
+
+#include <codex/error.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace codex::limit {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::microseconds;
+
+[[noreturn]] void refuse(std::string message) {
+  throw codex::error(error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)});
+}
+
+redis_client_options client_options(const redis_limiter_options& options) {
+  auto endpoint = parse_redis_endpoint(options.url);
+  if (!endpoint) refuse("limiter: " + endpoint.error().message);
+  return {.endpoint = std::move(*endpoint),
+          .connect_timeout = options.connect_timeout,
+          .reply_timeout = options.reply_timeout,
+          .reconnect_min = options.reconnect_min,
+          .reconnect_max = options.reconnect_max};
+}
+
+redis_gcra::params params_for(const rate_limit& rate) {
+  if (!rate.valid()) refuse("invalid rate limit " + to_string(rate));
+  // Rounded up to the microsecond: rounding never admits more than the limit.
+  const std::int64_t interval_us = (rate.emission_interval().count() + 999) / 1000;
+  return {.interval_us = interval_us, .tolerance_us = static_cast<std::int64_t>(rate.burst - 1) * interval_us};
+}
+
+rate_limit fallback_rate(const redis_limiter_options& options, const rate_limit& rate) {
+  if (!(options.fallback_share > 0 && options.fallback_share <= 1)) refuse("limiter: fallback_share must be in (0, 1]");
+  if (options.lease < 1 || options.lease > 1000) refuse("limiter: lease must be from 1 to 1000");
+  rate_limit share = rate;
+  share.limit = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::floor(static_cast<double>(rate.limit) * options.fallback_share)));
+  share.burst = 1;
+  return share;
+}
+
+std::int64_t to_us(clock::duration d) { return std::chrono::duration_cast<microseconds>(d).count(); }
+
+error_info failure(errc code, std::string message) {
+  return error_info{.code = make_error_code(code), .message = std::move(message)};
+}
+
+/// Waits a little (bounded by `deadline`) before asking again after an error reply.
+asio::awaitable<void> pause_before_retry(clock::time_point deadline) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::min(clock::now() + std::chrono::milliseconds(20), deadline));
+  co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace
+
+redis_limiter::redis_limiter(asio::any_io_executor executor, const redis_limiter_options& options,
+                             const rate_limit& rate, std::string_view identity)
+    : options_(options),
+      params_(params_for(rate)),
+      key_(options.key_prefix + std::string(identity)),
+      executor_(executor),
+      fallback_(std::make_shared<gcra>(fallback_rate(options, rate))) {
+  client_ = redis_client::start(std::move(executor), client_options(options));
+}
+
+redis_limiter::~redis_limiter() { client_->stop(); }
+
+asio::awaitable<result<redis_reply>> redis_limiter::eval(std::vector<std::string> args, clock::time_point deadline) {
+  auto reply = co_await client_->exec(args, deadline);
+  if (reply && reply->is_error() && reply->text.starts_with("NOSCRIPT")) {
+    // Redis restarted (or SCRIPT FLUSH): load the script once more, then call it by SHA again.
+    script_loads_.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::string> load = {"SCRIPT", "LOAD", std::string(redis_gcra::script())};
+    auto loaded = co_await client_->exec(std::move(load), deadline);
+    if (!loaded) co_return std::move(loaded).error();
+    if (loaded->is_error()) co_return failure(errc::io_error, "Redis refused the limiter script: " + loaded->text);
+    reply = co_await client_->exec(std::move(args), deadline);
+  }
+  if (reply && reply->is_error()) co_return failure(errc::io_error, "Redis: " + reply->text);
+  co_return reply;
+}
+
+std::optional<clock::time_point> redis_limiter::take_leased(clock::time_point now) {
+  std::lock_guard lock(lease_mutex_);
+  // A leased slot used late can go closer to the next one than the schedule says: one
+  // more than max(one interval, 5 ms) late is dropped (dropping only ever slows down).
+  const auto stale = now - std::max<clock::duration>(microseconds(params_.interval_us), std::chrono::milliseconds(5));
+  while (!leased_.empty() && leased_.front() < stale) leased_.pop_front();
+  if (leased_.empty()) return std::nullopt;
+  const auto t = leased_.front();
+  leased_.pop_front();
+  return t;
+}
+
+clock::time_point redis_limiter::after_push(clock::time_point ready) const noexcept {
+  const auto floor = clock::time_point(clock::duration(push_floor_.load(std::memory_order_acquire)));
+  return std::max(ready, floor);
+}
+
+result<slot> redis_limiter::from_fallback(clock::time_point now, clock::time_point deadline) {
+  local_backend local(fallback_);
+  auto s = local.try_acquire(now, deadline);
+  if (s) {
+    fallback_used_.store(true, std::memory_order_release);
+    fallback_slots_.fetch_add(1, std::memory_order_relaxed);
+    s->ready_at = after_push(s->ready_at);
+    if (s->ready_at > deadline) {
+      local.release(*s);
+      return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
+    }
+  }
+  return s;
+}
+
+asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline) {
+  if (options_.lease > 1) {
+    if (auto leased = take_leased(clock::now())) {
+      const auto ready = after_push(*leased);
+      if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
+      admitted_.fetch_add(1, std::memory_order_relaxed);
+      co_return slot{.ready_at = ready};
+    }
+  }
+  const bool fallback_allowed = options_.when_unavailable == when_redis_unavailable::local_fallback;
+  for (;;) {
+    const auto now = clock::now();
+    if (fallback_allowed && !client_->connected()) co_return from_fallback(now, deadline);
+    if (now >= deadline) co_return failure(errc::timeout, "the shared rate limiter (Redis) did not answer before the call's deadline");
+
+    // After a fallback period the shared schedule continues after this process's next
+    // fallback slot, so that recovery never bursts above the limit.
+    std::int64_t floor_us = 0;
+    if (fallback_used_.load(std::memory_order_acquire)) {
+      const auto next_local = clock::time_point(fallback_->ready_time(now.time_since_epoch()));
+      floor_us = std::max<std::int64_t>(0, to_us(next_local - now));
+    }
+    const std::int64_t max_wait_us = to_us(deadline - now);
+    std::vector<std::string> args = {"EVALSHA", redis_gcra::script_sha1(), "1", key_, "A",
+                                     std::to_string(params_.interval_us), std::to_string(params_.tolerance_us),
+                                     std::to_string(options_.lease), std::to_string(max_wait_us), std::to_string(floor_us)};
+    const auto round_deadline = fallback_allowed ? std::min(deadline, now + options_.reply_timeout) : deadline;
+    auto reply = co_await eval(std::move(args), round_deadline);
+    if (!reply) {
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      if (reply.code() == make_error_code(errc::cancelled)) co_return std::move(reply).error();
+      if (fallback_allowed) co_return from_fallback(clock::now(), deadline);
+      if (reply.code() == make_error_code(errc::io_error)) co_await pause_before_retry(deadline);  // e.g. LOADING
+      continue;  // wait: ask again (the connection waits for Redis) until the deadline
+    }
+    const auto received = clock::now();
+    const auto& r = *reply;
+    if (r.type != redis_reply::kind::array || r.elements.size() != 3 ||
+        r.elements[0].type != redis_reply::kind::integer || r.elements[1].type != redis_reply::kind::integer) {
+      co_return failure(errc::protocol_error, "unexpected reply from the limiter script");
+    }
+    evals_.fetch_add(1, std::memory_order_relaxed);
+    fallback_used_.store(false, std::memory_order_release);
+    const redis_gcra::step_result step{.granted = r.elements[0].integer, .base_offset = r.elements[1].integer};
+    if (step.granted <= 0) {
+      co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
+    }
+    // Offsets count from Redis's `now`, which was at most one round trip ago: counting
+    // them from the reply's arrival errs on the late side only.
+    auto ready_of = [&](std::int64_t k) { return received + microseconds(redis_gcra::slot_offset(step, params_, k)); };
+    if (step.granted > 1) {
+      std::lock_guard lock(lease_mutex_);
+      for (std::int64_t k = 1; k < step.granted; ++k) leased_.push_back(ready_of(k));
+    }
+    admitted_.fetch_add(1, std::memory_order_relaxed);
+    const auto ready = after_push(ready_of(0));
+    if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
+    co_return slot{.ready_at = ready};
+  }
+}
+
+void redis_limiter::release(const slot& s) noexcept {
+  // A slot from Redis stays spent (giving it back would race with other hosts); one
+  // from the fallback can be returned like any local one.
+  if (s.local) fallback_->cancel(*s.local);
+}
+
+void redis_limiter::push_back_until(clock::time_point until) {
+  // Here at once, for this process...
+  const std::int64_t target = until.time_since_epoch().count();
+  std::int64_t seen = push_floor_.load(std::memory_order_relaxed);
+  while (seen < target && !push_floor_.compare_exchange_weak(seen, target, std::memory_order_acq_rel)) {
+  }
+  fallback_->push_back_until(until.time_since_epoch());
+  // ...and in Redis, for every process of the key (bounded; a lost push only means the
+  // others see their own 429s).
+  const auto now = clock::now();
+  std::vector<std::string> args = {"EVALSHA", redis_gcra::script_sha1(), "1", key_, "P",
+                                   std::to_string(params_.interval_us), std::to_string(params_.tolerance_us),
+                                   std::to_string(std::max<std::int64_t>(0, to_us(until - now)))};
+  const auto deadline = now + options_.reply_timeout;
+  auto client = client_;
+  asio::co_spawn(
+      executor_,
+      [client, args = std::move(args), deadline]() mutable -> asio::awaitable<void> {
+        auto reply = co_await client->exec(args, deadline);
+        if (reply && reply->is_error() && reply->text.starts_with("NOSCRIPT")) {
+          std::vector<std::string> load = {"SCRIPT", "LOAD", std::string(redis_gcra::script())};
+          co_await client->exec(std::move(load), deadline);
+          co_await client->exec(std::move(args), deadline);
+        }
+      },
+      asio::detached);
+}
+
+redis_limiter_stats redis_limiter::stats() const noexcept {
+  return {.admitted = admitted_.load(std::memory_order_relaxed),
+          .evals = evals_.load(std::memory_order_relaxed),
+          .script_loads = script_loads_.load(std::memory_order_relaxed),
+          .fallback_slots = fallback_slots_.load(std::memory_order_relaxed),
+          .failures = failures_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace codex::limit
