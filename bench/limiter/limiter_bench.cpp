@@ -70,6 +70,19 @@ struct gcra_key {
   time_ns acquire(time_ns now) { return limiter.reserve(now).ready_at; }
 };
 
+/// The floor of any limiter that commits a slot with one atomic read-modify-write: the
+/// same max-and-add as GCRA in an inline CAS loop, nothing else (no call, no ready time).
+struct alignas(64) bare_cas_key {
+  std::atomic<std::int64_t> tat{0};
+  time_ns acquire(time_ns now) {
+    std::int64_t t = tat.load(std::memory_order_relaxed);
+    while (!tat.compare_exchange_weak(t, std::max(t, now.count()) + 60'000'000, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+    }
+    return time_ns(t);
+  }
+};
+
 struct bucket_key {
   mutex_token_bucket limiter{codex::limit::contract_default_rate};
   time_ns acquire(time_ns now) { return limiter.acquire(now); }
@@ -191,6 +204,9 @@ int main() {
       figures.push_back({"limiter", "mutex_token_bucket", metric, measure<bucket_key>(s, window, b, runs), std::nullopt});
     }
   }
+  // The floor of one atomic read-modify-write per acquire, for reading the figures above.
+  figures.push_back({"limiter", "bare_cas_loop", "uncontended_cached_ns",
+                     measure<bare_cas_key>(scenarios[0], window, batch, runs), std::nullopt});
   // The clock itself, for reading the figures above.
   {
     const std::size_t count = smoke ? 200'000 : 5'000'000;
