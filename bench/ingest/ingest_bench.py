@@ -8,6 +8,9 @@
 2. Large input: a file of INPUT_BYTES (copies of the same generated documents; each
    line gets its own stable id) with the emulator's limit raised so that the run goes as
    fast as client and emulator can; figure: the CLI's peak RSS beside the first one's.
+   The emulator keeps every document in memory, about 1 KiB each: for 2 GiB of input
+   (7.4 million documents) it grows to about 7.5 GB. The stage checks MemAvailable first
+   and fails with that reason rather than push the machine into the OOM killer.
 
 Fails (exit 1) when a run could not go, when items are lost (accepted + rejected ≠
 lines, or the emulator's accepted count ≠ the CLI's), or when a 429 is seen while the
@@ -100,6 +103,14 @@ def count_lines(path):
         while chunk := f.read(1 << 20):
             lines += chunk.count(b"\n")
     return lines
+
+
+def mem_available_kib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    return 0
 
 
 def make_large(source, path, size):
@@ -209,6 +220,10 @@ def main():
         make_large(small, large, large_bytes)
         os.remove(small)
         large_lines = count_lines(large)
+        need_kib = large_lines * 1100 // 1024 + (2 << 20)  # the emulator's documents + 2 GiB of headroom
+        if mem_available_kib() < need_kib:
+            raise RuntimeError(f"not enough memory for the large run: the emulator needs about "
+                               f"{need_kib >> 20} GiB, MemAvailable is {mem_available_kib() >> 20} GiB")
         print(f"ingest: large input {os.path.getsize(large) / 2**20:.0f} MiB, {large_lines} documents "
               f"(copies of the same {lines}); limits raised to 100000 batch calls/s")
         server = emulator(os.path.join(work, "state-large"), "--rate-limit", "100000", "--rate-window", "1",
