@@ -17,6 +17,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 
@@ -46,6 +47,11 @@ class beast_client {
     endpoints_ = tcp::resolver(io_).resolve(url_.host, url_.port);
     request_ = make_request(o);
     for (unsigned i = 0; i < o.concurrency; ++i) sessions_.push_back(std::make_unique<session>(io_, tls_));
+  }
+
+  /// A session connects once; a connection the server closes fails the run.
+  std::uint64_t connections() const {
+    return static_cast<std::uint64_t>(std::count_if(sessions_.begin(), sessions_.end(), [](auto& s) { return s->connected; }));
   }
 
   /// `count` requests spread over every session; opens the sessions not yet open.
@@ -119,6 +125,6 @@ int main(int argc, char** argv) {
   return bench::transport::run_main([&] {
     const options o = bench::transport::parse_options(argc, argv, "beast");
     beast_client client(o);
-    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); });
+    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); }, [&] { return client.connections(); });
   });
 }

@@ -55,6 +55,9 @@ class curl_client {
   curl_client(const curl_client&) = delete;
   curl_client& operator=(const curl_client&) = delete;
 
+  /// New connections made by every transfer so far (CURLINFO_NUM_CONNECTS).
+  std::uint64_t connections() const { return connections_; }
+
   /// `count` requests, at most one per easy handle at a time.
   void run(std::uint64_t count) {
     std::uint64_t started = 0, finished = 0;
@@ -107,6 +110,7 @@ class curl_client {
       curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &t);
       check(message->data.result, "transfer");
       verify(*t);
+      connections_ += new_connections(*t);
       check(curl_multi_remove_handle(multi_, t->easy), "curl_multi_remove_handle");
       ++done;
       if (started < count) {
@@ -115,6 +119,12 @@ class curl_client {
       }
     }
     return done;
+  }
+
+  static std::uint64_t new_connections(const transfer& t) {
+    long connects = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects);
+    return static_cast<std::uint64_t>(connects);
   }
 
   void verify(const transfer& t) const {
@@ -130,6 +140,7 @@ class curl_client {
   curl_slist* headers_ = nullptr;
   CURLM* multi_ = nullptr;
   std::vector<std::unique_ptr<transfer>> transfers_;
+  std::uint64_t connections_ = 0;
 };
 
 }  // namespace
@@ -139,7 +150,7 @@ int main(int argc, char** argv) {
   const int status = bench::transport::run_main([&] {
     const options o = bench::transport::parse_options(argc, argv, "libcurl-multi");
     curl_client client(o);
-    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); });
+    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); }, [&] { return client.connections(); });
   });
   curl_global_cleanup();
   return status;

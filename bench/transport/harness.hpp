@@ -152,9 +152,15 @@ inline void write_samples(const options& o, const std::vector<double>& rates, co
   if (!(out << lines).flush()) throw std::runtime_error("cannot write " + o.samples_file);
 }
 
-/// The timing loop: warm-up, then o.runs timed batches; writes the samples.
-inline void measure(const options& o, const request_batch& run) {
+/// How many connections the client has opened so far (each client counts its own way).
+using connection_count = std::function<std::uint64_t()>;
+
+/// The timing loop: warm-up, then o.runs timed batches; writes the samples. Notes on
+/// stderr when the warm-up did not open one connection per unit of concurrency or the
+/// timed runs opened more (every connection should be kept alive and reused).
+inline void measure(const options& o, const request_batch& run, const connection_count& connections) {
   run(o.warmup);
+  const std::uint64_t after_warmup = connections();
   std::vector<double> rates, cpu;
   for (unsigned i = 0; i < o.runs; ++i) {
     const double cpu_before = process_cpu_seconds();
@@ -166,6 +172,11 @@ inline void measure(const options& o, const request_batch& run) {
     rates.push_back(n / wall.count());
     cpu.push_back(cpu_used * 1e6 / n);
   }
+  const std::uint64_t during_runs = connections() - after_warmup;
+  if (after_warmup == o.concurrency && during_runs == 0) return write_samples(o, rates, cpu);
+  std::fprintf(stderr, "note: %s (%s): %llu connections opened in the warm-up, %llu during the timed runs\n",
+               o.variant.c_str(), o.benchmark.c_str(), static_cast<unsigned long long>(after_warmup),
+               static_cast<unsigned long long>(during_runs));
   write_samples(o, rates, cpu);
 }
 

@@ -79,6 +79,8 @@ class sdk_client {
     }
   }
 
+  std::uint64_t connections() const { return api_.transport_stats().connections_opened; }
+
   /// `count` calls from `concurrency` coroutines.
   void run(std::uint64_t count) {
     remaining_ = count;
@@ -142,6 +144,6 @@ int main(int argc, char** argv) {
     const options o = bench::transport::parse_options(argc, argv, "sdk");
     if (o.api_key.empty()) throw std::invalid_argument("sdk_client needs --key");
     sdk_client client(o);
-    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); });
+    bench::transport::measure(o, [&](std::uint64_t count) { client.run(count); }, [&] { return client.connections(); });
   });
 }
