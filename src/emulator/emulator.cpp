@@ -30,7 +30,11 @@ pki::subject_names leaf_names(const std::string& host) {
 
 std::string url_host(std::string_view bind_host) {
   if (bind_host.empty() || bind_host == "0.0.0.0" || bind_host == "::") return "127.0.0.1";
-  if (bind_host.find(':') != std::string_view::npos) return "[" + std::string(bind_host) + "]";
+  if (bind_host.find(':') != std::string_view::npos) {
+    std::string bracketed;  // appended: "[" + host + "]" draws a false -Wrestrict from g++ 12 at -O3
+    bracketed.append("[").append(bind_host).append("]");
+    return bracketed;
+  }
   return std::string(bind_host);
 }
 

@@ -102,16 +102,17 @@ response_plan service::handle(net::codec::server_request& request, const request
     std::lock_guard lock{mutex_};
     options = options_;
   }
+  // Every member initialised in place (assigning the route afterwards draws a false
+  // -Wmaybe-uninitialized from g++ 12 at -O3).
+  const auto [path, query] = split_target(request.target);
   call c{.request = request,
          .context = context,
          .now = now_(),
          .options = std::move(options),
-         .route = {},
-         .path = {},
-         .query = {},
+         .route = match_route(request.method, request.method_known, path),
+         .path = path,
+         .query = query,
          .request_id = "req_" + random_hex(12)};
-  std::tie(c.path, c.query) = split_target(request.target);
-  c.route = match_route(request.method, request.method_known, c.path);
   response_plan plan;
   if (c.route.admin) {
     plan = handle_admin(c);

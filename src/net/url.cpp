@@ -91,8 +91,14 @@ result<url> url::parse(std::string_view text) {
 bool url::host_is_ip() const noexcept { return is_ipv4(host) || is_ipv6(host); }
 
 std::string url::authority() const {
-  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != 443) out += ":" + std::to_string(port);
+  // Appended piece by piece: "[" + host + "]" draws a false -Wrestrict from g++ 12 at -O3.
+  std::string out;
+  if (host.find(':') != std::string::npos) {
+    out.append("[").append(host).append("]");
+  } else {
+    out = host;
+  }
+  if (port != 443) out.append(":").append(std::to_string(port));
   return out;
 }
 
