@@ -45,14 +45,18 @@ bool is_valid_utf8(std::string_view text) noexcept { return simdjson::validate_u
 
 namespace {
 
-// Whether any of the 8 bytes of `word` may need escaping: a control character (< 0x20),
-// '"' or '\\' (SWAR: exact when none does; after a byte that does, later ones may be
-// flagged too, which the byte loop sorts out). Bytes >= 0x80 never match.
-constexpr bool word_needs_escape(std::uint64_t word) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-  return (((word - ones * 0x20) & ~word & highs) | has_zero_byte(word ^ (ones * '"')) |
-          has_zero_byte(word ^ (ones * '\\'))) != 0;
+// Whether any of the 16 bytes at `p` needs escaping: a control character (< 0x20), '"'
+// or '\\'. GCC's vector extensions compile this to SSE2 on x86-64 (always present) and
+// NEON on arm64: a handful of instructions per 16 bytes. Bytes >= 0x80 never match.
+using bytes16 = unsigned char __attribute__((vector_size(16)));
+
+bool block_needs_escape(const char* p) noexcept {
+  bytes16 block;
+  std::memcpy(&block, p, sizeof block);
+  const auto lanes = (block < 0x20) | (block == '"') | (block == '\\');
+  std::uint64_t halves[2];
+  std::memcpy(halves, &lanes, sizeof halves);
+  return (halves[0] | halves[1]) != 0;
 }
 
 }  // namespace
@@ -61,19 +65,15 @@ std::error_code append_quoted(std::string& out, std::string_view text) {
   if (!is_valid_utf8(text)) return make_error_code(errc::invalid_utf8);
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
-  // Skip 8 clean bytes at a time; copy runs that need no escaping in one append.
+  // Skip 16 clean bytes at a time; copy runs that need no escaping in one append.
   std::size_t run = 0;
   std::size_t i = 0;
   while (i < text.size()) {
-    if (i + 8 <= text.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, text.data() + i, sizeof word);
-      if (!word_needs_escape(word)) {
-        i += 8;
-        continue;
-      }
+    if (i + 16 <= text.size() && !block_needs_escape(text.data() + i)) {
+      i += 16;
+      continue;
     }
-    const std::size_t end = std::min(text.size(), i + 8);
+    const std::size_t end = std::min(text.size(), i + 16);
     for (; i < end; ++i) {
       const auto c = static_cast<unsigned char>(text[i]);
       if (c >= 0x80 || escape_table[c] == 0) continue;

@@ -210,12 +210,12 @@ TEST_CASE("output round-trips through simdjson", "[json_writer]") {
   CHECK(n == 3);
 }
 
-TEST_CASE("escapes are found at every position of long strings (8 bytes at a time)", "[json_writer]") {
-  // The writer skips 8 clean bytes at a time: an escape or a multi-byte character at
+TEST_CASE("escapes are found at every position of long strings (16 bytes at a time)", "[json_writer]") {
+  // The writer skips 16 clean bytes at a time: an escape or a multi-byte character at
   // any offset, next to any other, must come out exactly as the byte-by-byte rule says.
   const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\x01'), "\x1f", "\xc3\xa9", "\xf0\x9f\x98\x80"};
   const std::string expected_of[] = {R"(\")", R"(\\)", R"(\n)", R"(\u0001)", R"(\u001f)", "\xc3\xa9", "\xf0\x9f\x98\x80"};
-  for (std::size_t length : {7, 8, 9, 15, 16, 17, 31, 33}) {
+  for (std::size_t length : {7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49}) {
     for (std::size_t at = 0; at <= length; ++at) {
       for (std::size_t k = 0; k < std::size(specials); ++k) {
         const std::string text = std::string(at, 'a') + specials[k] + std::string(length - at, '~');
