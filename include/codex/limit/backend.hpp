@@ -35,7 +35,9 @@ enum class when_redis_unavailable {
 ///
 /// Cost: one round trip per admitted request (lease = 1), or one per `lease` requests;
 /// leased slots that go unused are lost (the limiter only ever errs on the slow side).
-/// A plain value; thread-safe to copy and read.
+/// A plain value; thread-safe to copy and read. The connection it leads to lives on the
+/// client's executor while the client exists: a program that waits for
+/// `io_context::run()` to return by itself must destroy its clients first.
 struct redis_limiter_options {
   /// `redis://host:port[/db]` (port default 6379, db default 0) or `unix:///path/to/redis.sock`.
   std::string url = "redis://127.0.0.1:6379/0";
