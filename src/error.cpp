@@ -41,6 +41,9 @@ class codex_category final : public std::error_category {
       case errc::retry_budget_exhausted: return "retry budget exhausted";
       case errc::decode_error: return "malformed response body";
       case errc::invalid_utf8: return "invalid UTF-8";
+      case errc::cursor_repeated: return "the server repeated a page cursor";
+      case errc::journal_damaged: return "ingest journal missing or damaged";
+      case errc::job_locked: return "the ingest job is running in another process";
     }
     return "unknown codex error";
   }

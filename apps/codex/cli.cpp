@@ -20,6 +20,7 @@ int exit_code_for(const std::error_code& code) {
     case errc::permission_denied:
     case errc::credentials_rejected: return exit_auth;
     case errc::not_found: return exit_not_found;
+    case errc::job_locked: return exit_busy;
     case errc::rate_limited:
     case errc::deadline_too_short: return exit_rate_limited;
     case errc::resolve_failed:

@@ -21,6 +21,7 @@ enum exit_code : int {
   exit_rate_limited = 5,    ///< rate limited, or a wait that would pass the deadline
   exit_partial_ingest = 6,  ///< an ingest finished with rejected items
   exit_transport = 7,       ///< resolve, connect, TLS, timeout, connection lost
+  exit_busy = 8,            ///< the ingest job is running in another process (its journal is locked)
 };
 
 /// The exit code for a failure.

@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* exit_codes_help =
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or permission, 4 not found,\n"
-    "5 rate limited, 6 ingest finished with rejected items, 7 transport (connect, TLS, timeout).\n"
+    "5 rate limited, 6 ingest finished with rejected items, 7 transport (connect, TLS, timeout),\n"
+    "8 the ingest job is running in another process, 130/143 interrupted (SIGINT/SIGTERM).\n"
     "Credentials: flags, else CODEX_API_KEY / CODEX_CLIENT_ID+CODEX_CLIENT_SECRET / CODEX_ACCESS_TOKEN,\n"
     "else the emulator's credentials.json (CODEX_CREDENTIALS_FILE or its default place).\n"
     "Prefer the environment for secrets: flags are visible to other users in the process list.";

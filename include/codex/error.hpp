@@ -54,6 +54,11 @@ enum class errc {
   // Decoding.
   decode_error,            ///< a response body is malformed, truncated or lacks a field
   invalid_utf8,            ///< a string to be encoded is not valid UTF-8
+  cursor_repeated,         ///< a list's next_cursor names a page already read: following it would never end
+
+  // Ingest jobs.
+  journal_damaged,         ///< an ingest journal is missing, empty or unreadable where a job needs it
+  job_locked,              ///< another process holds the job's journal (one job, one process)
 };
 
 /// The category of codex::errc. Thread-safe (a function-local static).

@@ -42,6 +42,9 @@ const char* errc_name(const std::error_code& code) {
     case errc::retry_budget_exhausted: return "retry_budget_exhausted";
     case errc::decode_error: return "decode_error";
     case errc::invalid_utf8: return "invalid_utf8";
+    case errc::cursor_repeated: return "cursor_repeated";
+    case errc::journal_damaged: return "journal_damaged";
+    case errc::job_locked: return "job_locked";
   }
   return "error";
 }
