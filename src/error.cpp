@@ -44,6 +44,7 @@ class codex_category final : public std::error_category {
       case errc::cursor_repeated: return "the server repeated a page cursor";
       case errc::journal_damaged: return "ingest journal missing or damaged";
       case errc::job_locked: return "the ingest job is running in another process";
+      case errc::file_error: return "file I/O error";
     }
     return "unknown codex error";
   }

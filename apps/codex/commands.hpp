@@ -37,7 +37,10 @@ struct ingest_settings {
   std::string input;        ///< a JSONL file, or "-" for standard input
   std::string rejects;      ///< where rejected lines go (JSONL: the line plus the reason)
   std::string journal;      ///< default: INPUT.journal
-  bool resume = false;      ///< skip what the journal says the service acknowledged
+  bool resume = false;      ///< skip what the journal (and rejects file) say an earlier run settled
+  /// Seeds the stable document ids; default: derived from the input file's absolute
+  /// path (none for standard input: a random id, kept in the journal).
+  std::string job_id;
   std::size_t batch = 1000;
   std::size_t in_flight = 8;
   /// "I/N": this worker takes the lines whose index (from 0) modulo N is I; empty: all.

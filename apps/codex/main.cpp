@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   ingest_command->add_flag("--resume", ingest.resume, "Continue a job: skip lines the journal says are acknowledged");
   ingest_command->add_option("--rejects", ingest.rejects, "Write rejected lines, with the reason, to this JSONL file");
   ingest_command->add_option("--journal", ingest.journal, "Journal file (default: FILE.journal)");
+  ingest_command->add_option("--job-id", ingest.job_id,
+                             "Seed of the ids given to documents without one (default: derived from FILE's absolute "
+                             "path, so that ingesting the same file again updates the same documents)");
   ingest_command->add_option("--batch", ingest.batch, "Items per batch, 1-1000")->check(CLI::Range(1, 1000))->capture_default_str();
   ingest_command->add_option("--in-flight", ingest.in_flight, "Batches in flight at once")->check(CLI::Range(1, 256))->capture_default_str();
   ingest_command->add_option("--shard", ingest.shard,

@@ -59,6 +59,7 @@ enum class errc {
   // Ingest jobs.
   journal_damaged,         ///< an ingest journal is missing, empty or unreadable where a job needs it
   job_locked,              ///< another process holds the job's journal (one job, one process)
+  file_error,              ///< a local file (journal, rejects file) could not be read or written
 };
 
 /// The category of codex::errc. Thread-safe (a function-local static).

@@ -42,6 +42,12 @@ asio::awaitable<attempt_result> retry_stage::send(call_context& context) {
       // stopped for its own reasons (deadline, budget): then that is the error.
       if (decision.error && decision.error != outcome.error) {
         error_info failure = result ? error_info{.http_status = result->status} : std::move(result).error();
+        // Keep what the server asked for: a caller deciding whether to try again later
+        // (the ingester, a user) needs the Retry-After that the deadline could not meet.
+        if (outcome.retry_after) failure.retry_after = outcome.retry_after;
+        if (result) {
+          if (auto id = result->headers.find("X-Request-Id")) failure.request_id = std::string(*id);
+        }
         failure.code = decision.error;
         failure.message = std::string("not retried: ") + retry::to_string(decision.reason);
         co_return failure;

@@ -45,18 +45,22 @@ const char* errc_name(const std::error_code& code) {
     case errc::cursor_repeated: return "cursor_repeated";
     case errc::journal_damaged: return "journal_damaged";
     case errc::job_locked: return "job_locked";
+    case errc::file_error: return "file_error";
   }
   return "error";
 }
 
-bool is_transient_status(int status) noexcept { return status == 408 || status == 429 || (status >= 500 && status <= 599); }
+/// Statuses that say "not now", not "not this": the item or body may be sent again.
+bool is_transient_status(int status) noexcept {
+  return status == 408 || status == 409 || status == 429 || (status >= 500 && status <= 599);
+}
 
 }  // namespace
 
 item_verdict classify_item(int status) noexcept {
   if (status >= 200 && status <= 299) return item_verdict::accepted;
-  if (is_transient_status(status)) return item_verdict::retry;
-  return item_verdict::reject;
+  if (status >= 400 && status <= 499 && !is_transient_status(status)) return item_verdict::reject;
+  return item_verdict::retry;
 }
 
 settlement settle(const batch_result& answer, std::span<const std::uint32_t> attempts,
@@ -84,31 +88,29 @@ settlement settle(const batch_result& answer, std::span<const std::uint32_t> att
       out.retry.push_back(i);
       continue;
     }
-    item_rejection rejection{.index = i, .status = usable ? status : 0};
+    item_rejection reason{.index = i, .status = usable ? status : 0};
     if (usable && entry->error) {
-      rejection.error = entry->error->error;
-      rejection.message = entry->error->message;
+      reason.error = entry->error->error;
+      reason.message = entry->error->message;
     } else if (!usable) {
-      rejection.error = "missing_result";
-      rejection.message = "the batch response had no usable result for this item";
+      reason.error = "missing_result";
+      reason.message = "the batch response had no usable result for this item";
     } else {
-      rejection.error = "status_" + std::to_string(status);
+      reason.error = "status_" + std::to_string(status);
     }
     if (verdict == item_verdict::retry) {
-      rejection.message = "gave up after " + std::to_string(attempts[i]) + " attempts: " + rejection.message;
+      reason.message = "not delivered after " + std::to_string(attempts[i]) + " attempts: " + reason.message;
+      out.exhausted.push_back(std::move(reason));
+    } else {
+      out.rejected.push_back(std::move(reason));
     }
-    out.rejected.push_back(std::move(rejection));
   }
   return out;
 }
 
 bool is_transient_batch_failure(const error_info& failure) noexcept {
   if (failure.code == errc::decode_error) return true;  // a 200 whose body did not parse
-  if (failure.http_status != 0) {
-    if (is_transient_status(failure.http_status)) return true;
-    // The service is still working on the first attempt of this Idempotency-Key.
-    return failure.http_status == 409 && failure.service_code == "request_in_progress";
-  }
+  if (failure.http_status != 0) return is_transient_status(failure.http_status);
   if (failure.code.category() != category()) return false;
   switch (static_cast<errc>(failure.code.value())) {
     case errc::resolve_failed:
@@ -130,13 +132,30 @@ bool is_transient_batch_failure(const error_info& failure) noexcept {
   }
 }
 
-batch_failure_decision decide_batch_failure(const error_info& failure, std::uint32_t attempts,
-                                            std::uint32_t max_attempts, const retry::backoff_policy& backoff,
+bool is_refused_content(const error_info& failure) noexcept {
+  return failure.http_status == 400 || failure.http_status == 413 || failure.http_status == 422;
+}
+
+batch_failure_decision decide_batch_failure(const error_info& failure, std::size_t items, std::uint32_t attempts,
+                                            std::chrono::milliseconds time_left, const batch_retry_limits& limits,
                                             std::uint64_t random_bits) noexcept {
-  if (!is_transient_batch_failure(failure) || attempts >= max_attempts) return {};
-  auto delay = backoff.delay(attempts, random_bits);
+  if (is_refused_content(failure)) return {.action = items > 1 ? batch_action::split : batch_action::refuse};
+  if (!is_transient_batch_failure(failure)) return {};
+  if (attempts >= limits.max_attempts) return {.why = "every attempt of the batch failed"};
+  if (failure.retry_after && *failure.retry_after > limits.max_wait) {
+    return {.why = "the server's Retry-After is longer than the ingester's max_wait"};
+  }
+  auto delay = std::min(limits.backoff.delay(attempts, random_bits), limits.max_wait);
   if (failure.retry_after) delay = std::max(delay, *failure.retry_after);
-  return {.retry = true, .delay = delay};
+  if (delay >= time_left) return {.why = "the next attempt would start after the batch's deadline"};
+  return {.action = batch_action::resend, .delay = delay};
+}
+
+batch_failure_decision decide_item_round(std::uint32_t round, std::chrono::milliseconds time_left,
+                                         const batch_retry_limits& limits, std::uint64_t random_bits) noexcept {
+  const auto delay = std::min(limits.backoff.delay(round > 1 ? round - 1 : 1, random_bits), limits.max_wait);
+  if (delay >= time_left) return {.why = "the next attempt would start after the batch's deadline"};
+  return {.action = batch_action::resend, .delay = delay};
 }
 
 item_rejection rejection_from(const error_info& failure, std::size_t index) {

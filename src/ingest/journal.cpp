@@ -1,18 +1,15 @@
 #include <codex/ingest/journal.hpp>
 
 #include "ingest/crc32.hpp"
+#include "ingest/durable_file.hpp"
 
 #include <codex/retry/idempotency.hpp>
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 namespace codex::ingest {
@@ -20,6 +17,7 @@ namespace {
 
 constexpr char header_type = 'H';
 constexpr char ack_type = 'A';
+constexpr char reject_type = 'R';
 constexpr std::string_view header_magic = "CDXJ\x01";  // magic + format version 1
 constexpr std::size_t frame_overhead = 4 + 1 + 4;      // length, type, CRC
 constexpr std::uint32_t max_payload = 64u << 20;       // a larger length is damage
@@ -63,8 +61,8 @@ std::string frame(char type, std::string_view payload) {
   return out;
 }
 
-/// Reads the ranges of an ack payload into `into`. False if the payload is malformed.
-bool read_ack(std::string_view payload, position_set& into) {
+/// Reads the ranges of a positions payload into `into`. False if the payload is malformed.
+bool read_positions(std::string_view payload, position_set& into) {
   std::uint64_t ranges = 0;
   if (!get_varint(payload, ranges)) return false;
   std::uint64_t cursor = 0;
@@ -82,57 +80,24 @@ bool read_ack(std::string_view payload, position_set& into) {
   return true;
 }
 
-error_info system_failure(const std::string& what, const std::filesystem::path& path, int error_number) {
-  return error_info{.code = make_error_code(errc::io_error),
-                    .message = "journal " + path.string() + ": " + what + ": " + std::strerror(error_number)};
-}
-
-result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return system_failure("write", path, errno);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
-result<void> sync(int fd, const std::filesystem::path& path) {
-  while (::fdatasync(fd) != 0) {
-    if (errno != EINTR) return system_failure("fdatasync", path, errno);
-  }
-  return {};
-}
-
-/// Makes a new directory entry durable (a file just created).
-result<void> sync_directory(const std::filesystem::path& path) {
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return system_failure("open directory", dir, errno);
-  const int rc = ::fsync(fd);
-  const int saved = errno;
-  ::close(fd);
-  if (rc != 0) return system_failure("fsync directory", dir, saved);
-  return {};
-}
-
 result<std::string> new_job_id() {
   auto key = retry::make_idempotency_key();  // "idk_" + 32 hex digits of 128 random bits
   if (!key) return std::move(key).error();
   return key->substr(4);
 }
 
-}  // namespace
-
-std::string journal_header_record(std::string_view job_id) {
-  std::string payload(header_magic);
-  payload += job_id;
-  return frame(header_type, payload);
+/// A job id goes into the header verbatim and seeds document ids: printable ASCII,
+/// no spaces, so that it can be shown and typed.
+bool valid_job_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
 }
 
-std::string journal_ack_record(std::span<const std::uint64_t> positions) {
+/// A record of `type` listing `positions` as delta-encoded ranges.
+std::string positions_record(char type, std::span<const std::uint64_t> positions) {
   std::vector<std::uint64_t> sorted(positions.begin(), positions.end());
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
@@ -152,7 +117,23 @@ std::string journal_ack_record(std::span<const std::uint64_t> positions) {
     put_varint(payload, length);
     cursor = first + length;
   }
-  return frame(ack_type, payload);
+  return frame(type, payload);
+}
+
+}  // namespace
+
+std::string journal_header_record(std::string_view job_id) {
+  std::string payload(header_magic);
+  payload += job_id;
+  return frame(header_type, payload);
+}
+
+std::string journal_ack_record(std::span<const std::uint64_t> positions) {
+  return positions_record(ack_type, positions);
+}
+
+std::string journal_reject_record(std::span<const std::uint64_t> positions) {
+  return positions_record(reject_type, positions);
 }
 
 journal_contents read_journal(std::string_view bytes) {
@@ -170,7 +151,11 @@ journal_contents read_journal(std::string_view bytes) {
       if (type != header_type || !payload.starts_with(header_magic) || payload.size() == header_magic.size()) break;
       out.has_header = true;
       out.job_id = std::string(payload.substr(header_magic.size()));
-    } else if (type != ack_type || !read_ack(payload, out.acknowledged)) {
+    } else if (type == ack_type) {
+      if (!read_positions(payload, out.acknowledged)) break;
+    } else if (type == reject_type) {
+      if (!read_positions(payload, out.rejected)) break;
+    } else {
       break;
     }
     ++out.records;
@@ -181,74 +166,81 @@ journal_contents read_journal(std::string_view bytes) {
   return out;
 }
 
-journal::journal(std::filesystem::path path, int fd, std::string job_id, position_set acknowledged,
-                 std::uint64_t discarded, std::uint64_t size)
-    : path_(std::move(path)),
-      fd_(fd),
+journal::journal(detail::durable_file file, std::string job_id, journal_contents loaded)
+    : file_(std::make_unique<detail::durable_file>(std::move(file))),
       job_id_(std::move(job_id)),
-      acknowledged_(std::move(acknowledged)),
-      discarded_bytes_(discarded),
-      size_(size) {}
+      acknowledged_(std::move(loaded.acknowledged)),
+      rejected_(std::move(loaded.rejected)),
+      discarded_bytes_(loaded.discarded_bytes),
+      size_(loaded.valid_bytes) {}
 
-journal::~journal() { ::close(fd_); }
+journal::~journal() = default;
 
-result<std::shared_ptr<journal>> journal::create(const std::filesystem::path& path) {
-  auto job_id = new_job_id();
-  if (!job_id) return std::move(job_id).error();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return system_failure("open", path, errno);
-  const std::string header = journal_header_record(*job_id);
-  std::shared_ptr<journal> created(new journal(path, fd, *job_id, {}, 0, header.size()));
-  if (auto r = write_all(fd, header, path); !r) return r.error();
-  if (auto r = sync(fd, path); !r) return r.error();
-  if (auto r = sync_directory(path); !r) return r.error();
-  return created;
+result<std::shared_ptr<journal>> journal::create(const std::filesystem::path& path, std::string job_id) {
+  if (job_id.empty()) {
+    auto random_id = new_job_id();
+    if (!random_id) return std::move(random_id).error();
+    job_id = std::move(*random_id);
+  } else if (!valid_job_id(job_id)) {
+    return error_info{.code = make_error_code(errc::invalid_argument),
+                      .message = "journal: a job id is 1 to 64 printable ASCII characters without spaces"};
+  }
+  // Locked before it is emptied: a running job's journal is never cut by a second one.
+  auto file = detail::durable_file::open_locked(path, O_RDWR | O_CREAT | O_APPEND, "journal");
+  if (!file) return std::move(file).error();
+  const std::string header = journal_header_record(job_id);
+  if (auto r = file->truncate(0); !r) return r.error();
+  if (auto r = file->write_all(header); !r) return r.error();
+  if (auto r = file->sync(); !r) return r.error();
+  if (auto r = file->sync_directory(); !r) return r.error();
+  journal_contents fresh;
+  fresh.valid_bytes = header.size();
+  return std::shared_ptr<journal>(new journal(std::move(*file), std::move(job_id), std::move(fresh)));
 }
 
 result<std::shared_ptr<journal>> journal::open(const std::filesystem::path& path) {
+  const auto cannot_resume = [&](std::string why) {
+    return error_info{.code = make_error_code(errc::journal_damaged), .message = "journal " + path.string() + ": " + why};
+  };
   std::error_code exists_error;
-  if (!std::filesystem::exists(path, exists_error)) return create(path);
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return system_failure("read", path, errno);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) return system_failure("read", path, errno);
-  }
-  journal_contents contents = read_journal(bytes);
+  if (!std::filesystem::exists(path, exists_error)) return cannot_resume("does not exist");
+  auto file = detail::durable_file::open_locked(path, O_RDWR | O_APPEND, "journal");
+  if (!file) return std::move(file).error();
+  auto bytes = file->read_all();
+  if (!bytes) return std::move(bytes).error();
+  journal_contents contents = read_journal(*bytes);
   if (!contents.has_header) {
-    // A header shorter than a whole one was torn while the job was being created,
-    // before anything was sent: nothing can have been relied upon. Anything longer
-    // means the job id is lost, and with it the ids of the documents already sent.
-    if (bytes.size() < journal_header_record(std::string(32, '0')).size()) return create(path);
-    return error_info{.code = make_error_code(errc::decode_error),
-                      .message = "journal " + path.string() + ": the header record is damaged"};
+    // The job id is gone with the header, and with it the ids of the documents sent:
+    // starting afresh here would duplicate them. The caller decides.
+    if (bytes->empty()) return cannot_resume("is empty (its job id is lost)");
+    return cannot_resume("its header record is torn or damaged (its job id is lost)");
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return system_failure("open", path, errno);
-  std::shared_ptr<journal> opened(new journal(path, fd, std::move(contents.job_id), std::move(contents.acknowledged),
-                                              contents.discarded_bytes, contents.valid_bytes));
   if (contents.discarded_bytes > 0) {
-    if (::ftruncate(fd, static_cast<off_t>(contents.valid_bytes)) != 0) return system_failure("ftruncate", path, errno);
-    if (auto r = sync(fd, path); !r) return r.error();
+    if (auto r = file->truncate(contents.valid_bytes); !r) return r.error();
+    if (auto r = file->sync(); !r) return r.error();
   }
-  return opened;
+  std::string job_id = std::move(contents.job_id);
+  return std::shared_ptr<journal>(new journal(std::move(*file), std::move(job_id), std::move(contents)));
 }
 
-result<void> journal::append(std::span<const std::uint64_t> positions) {
-  if (positions.empty()) return {};
-  const std::string record = journal_ack_record(positions);
+result<void> journal::append(std::span<const std::uint64_t> accepted, std::span<const std::uint64_t> rejected) {
+  if (accepted.empty() && rejected.empty()) return {};
+  std::string records;
+  if (!accepted.empty()) records += journal_ack_record(accepted);
+  if (!rejected.empty()) records += journal_reject_record(rejected);
   std::lock_guard lock(mutex_);
-  auto written = write_all(fd_, record, path_);
-  if (written) written = sync(fd_, path_);
+  auto written = file_->write_all(records);
+  if (written) written = file_->sync();
   if (!written) {
     // Take back a partial record (e.g. ENOSPC midway): records appended after a torn
     // one would never be read. If even that fails, loading still stops safely there.
-    if (::ftruncate(fd_, static_cast<off_t>(size_)) == 0) (void)::fdatasync(fd_);
+    if (file_->truncate(size_)) (void)file_->sync();
     return written;
   }
-  size_ += record.size();
+  size_ += records.size();
   return {};
 }
+
+const std::filesystem::path& journal::path() const noexcept { return file_->path(); }
 
 }  // namespace codex::ingest

@@ -1,14 +1,19 @@
 #include <codex/ingest/rejects.hpp>
 
+#include "ingest/durable_file.hpp"
+
 #include <codex/json/writer.hpp>
 
-#include <unistd.h>
+#include <openssl/evp.h>
 
-#include <cerrno>
-#include <cstring>
+#include <fcntl.h>
+
+#include <charconv>
 
 namespace codex::ingest {
 namespace {
+
+constexpr std::string_view line_prefix = R"({"position":)";
 
 /// Length of the well-formed UTF-8 sequence at the start of `s`, or 0.
 std::size_t utf8_sequence(std::string_view s) {
@@ -49,9 +54,32 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
-error_info failure(const std::string& what, const std::filesystem::path& path, int error_number) {
-  return error_info{.code = make_error_code(errc::io_error),
-                    .message = "rejects file " + path.string() + ": " + what + ": " + std::strerror(error_number)};
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+struct loaded_rejects {
+  position_set positions;
+  std::uint64_t valid_bytes = 0;
+};
+
+/// The whole lines at the start of `bytes`, up to the first that is not one.
+loaded_rejects load(std::string_view bytes) {
+  loaded_rejects out;
+  while (out.valid_bytes < bytes.size()) {
+    const std::string_view rest = bytes.substr(out.valid_bytes);
+    const auto newline = rest.find('\n');
+    if (newline == std::string_view::npos) break;
+    const auto position = reject_line_position(rest.substr(0, newline));
+    if (!position) break;
+    out.positions.insert(*position);
+    out.valid_bytes += newline + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -63,41 +91,82 @@ std::string reject_line(const rejected_item& item) {
       .key("position").uint64(item.position)
       .key("status").int64(item.status)
       .key("error").string(valid_utf8(item.error))
-      .key("message").string(valid_utf8(item.message))
-      .key("line").string(valid_utf8(item.original))
-      .end_object();
+      .key("message").string(valid_utf8(item.message));
+  if (json::is_valid_utf8(item.original)) w.key("line").string(item.original);
+  else w.key("line_base64").string(base64(item.original));
+  w.end_object();
   return out;
 }
 
-rejects_writer::rejects_writer(std::filesystem::path path, std::FILE* file) : path_(std::move(path)), file_(file) {}
-
-rejects_writer::~rejects_writer() { std::fclose(file_); }
-
-result<std::shared_ptr<rejects_writer>> rejects_writer::open(const std::filesystem::path& path, bool append) {
-  std::FILE* file = std::fopen(path.c_str(), append ? "ae" : "we");
-  if (file == nullptr) return failure("open", path, errno);
-  return std::shared_ptr<rejects_writer>(new rejects_writer(path, file));
+std::optional<std::uint64_t> reject_line_position(std::string_view line) {
+  // Our own lines only: the prefix and the position first, a closing brace last. A
+  // torn write lacks its newline or its end; damage that keeps both is caught by the
+  // UTF-8 check or, rarely, not at all — then the item is skipped, never duplicated.
+  if (!line.starts_with(line_prefix) || !line.ends_with('}') || !json::is_valid_utf8(line)) return std::nullopt;
+  std::uint64_t position = 0;
+  const char* first = line.data() + line_prefix.size();
+  const char* last = line.data() + line.size();
+  const auto [end, ec] = std::from_chars(first, last, position);
+  if (ec != std::errc{} || end == first || end == last || *end != ',') return std::nullopt;
+  return position;
 }
 
-result<void> rejects_writer::write(const rejected_item& item) {
-  std::string line = reject_line(item);
-  line += '\n';
+rejects_writer::rejects_writer(detail::durable_file file, position_set positions, std::uint64_t size,
+                               std::uint64_t discarded)
+    : file_(std::make_unique<detail::durable_file>(std::move(file))),
+      positions_(std::move(positions)),
+      discarded_bytes_(discarded),
+      size_(size) {}
+
+rejects_writer::~rejects_writer() = default;
+
+result<std::shared_ptr<rejects_writer>> rejects_writer::create(const std::filesystem::path& path) {
+  auto file = detail::durable_file::open_locked(path, O_RDWR | O_CREAT | O_APPEND, "rejects file");
+  if (!file) return std::move(file).error();
+  if (auto r = file->truncate(0); !r) return r.error();
+  return std::shared_ptr<rejects_writer>(new rejects_writer(std::move(*file), {}, 0, 0));
+}
+
+result<std::shared_ptr<rejects_writer>> rejects_writer::resume(const std::filesystem::path& path) {
+  auto file = detail::durable_file::open_locked(path, O_RDWR | O_CREAT | O_APPEND, "rejects file");
+  if (!file) return std::move(file).error();
+  auto bytes = file->read_all();
+  if (!bytes) return std::move(bytes).error();
+  loaded_rejects loaded = load(*bytes);
+  const std::uint64_t discarded = bytes->size() - loaded.valid_bytes;
+  if (discarded > 0) {
+    // Appending after a torn line would glue the next record to it.
+    if (auto r = file->truncate(loaded.valid_bytes); !r) return r.error();
+    if (auto r = file->sync(); !r) return r.error();
+  }
+  return std::shared_ptr<rejects_writer>(new rejects_writer(std::move(*file), std::move(loaded.positions), loaded.valid_bytes, discarded));
+}
+
+result<void> rejects_writer::write(std::span<const rejected_item> items) {
+  if (items.empty()) return {};
+  std::string lines;
+  for (const auto& item : items) {
+    lines += reject_line(item);
+    lines += '\n';
+  }
   std::lock_guard lock(mutex_);
-  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) return failure("write", path_, errno);
-  ++lines_;
+  if (auto r = file_->write_all(lines); !r) {
+    // Take back a partial line (ENOSPC midway): the next one would be glued to it.
+    (void)file_->truncate(size_);
+    return r;
+  }
+  size_ += lines.size();
+  lines_ += items.size();
   return {};
 }
 
-result<void> rejects_writer::flush() {
-  std::lock_guard lock(mutex_);
-  if (std::fflush(file_) != 0) return failure("flush", path_, errno);
-  if (::fdatasync(::fileno(file_)) != 0) return failure("fdatasync", path_, errno);
-  return {};
-}
+result<void> rejects_writer::sync() { return file_->sync(); }
 
 std::uint64_t rejects_writer::lines() const {
   std::lock_guard lock(mutex_);
   return lines_;
 }
+
+const std::filesystem::path& rejects_writer::path() const noexcept { return file_->path(); }
 
 }  // namespace codex::ingest

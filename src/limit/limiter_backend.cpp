@@ -12,8 +12,12 @@ time_ns to_axis(clock::time_point t) { return t.time_since_epoch(); }
 result<slot> local_backend::try_acquire(clock::time_point now, clock::time_point deadline) {
   auto reserved = limiter_->try_reserve(to_axis(now), to_axis(deadline));
   if (!reserved) {
+    // When the slot would come: a caller that may wait longer than this call (the
+    // ingester, a user's own retry) needs it, as it needs a 429's Retry-After.
+    const auto wait = limiter_->ready_time(to_axis(now)) - to_axis(now);
     return error_info{.code = make_error_code(errc::deadline_too_short),
-                      .message = "the rate limiter's next slot comes after the call's deadline"};
+                      .message = "the rate limiter's next slot comes after the call's deadline",
+                      .retry_after = std::chrono::ceil<std::chrono::milliseconds>(wait)};
   }
   const auto ready = now + std::chrono::duration_cast<clock::duration>(reserved->delay(to_axis(now)));
   return slot{.ready_at = ready, .local = *reserved};

@@ -4,8 +4,7 @@
 // clean stop and after an abandoned run with batches in flight. Every test checks
 // the emulator's contents, not only the ingester's report.
 
-#include "emulator_documents.hpp"
-#include "temp_dir.hpp"
+#include "ingest_support.hpp"
 #include <codex/client.hpp>
 #include <codex/ingest/ingester.hpp>
 #include <codex/ingest/journal.hpp>
@@ -40,116 +39,8 @@
 namespace fs = std::filesystem;
 namespace emu = codex::emulator;
 using namespace std::chrono_literals;
+using namespace codex::test::ingest;
 
-namespace {
-
-/// A fresh directory, removed at the end of the test.
-struct temp_dir : codex::test::temp_dir {
-  temp_dir() : codex::test::temp_dir("codex-ingest") {}
-};
-
-/// The emulator with a limit far above what the tests send (a batch is one request).
-struct live_emulator {
-  explicit live_emulator(emu::fault_options faults = {})
-      : server(emu::emulator_options{
-            .state_dir = dir.path / "state",
-            .threads = 2,
-            .service = emu::service_options{.rate_limit = {.limit = 100000, .window = 1s}, .faults = faults}}) {
-    fs::create_directories(dir.path / "state");
-    server.start();
-  }
-
-  codex::config client_config() const {
-    codex::config cfg;
-    cfg.base_url = server.base_url();
-    cfg.credentials = codex::api_key_credentials{.key = codex::secret(server.credentials().api_key)};
-    cfg.transport.tls.ca_file = server.ca_file().string();
-    cfg.rate_limit = codex::limit::rate_limit{.limit = 50000, .period = 1s, .burst = 1};
-    return cfg;
-  }
-
-  /// POST /_emulator/config, straight to the service.
-  void configure(std::string json) {
-    codex::net::codec::server_request request;
-    request.method = codex::net::http_method::post;
-    request.method_text = "POST";
-    request.target = "/_emulator/config";
-    request.headers.add("X-Emulator-Admin", server.admin_token());
-    request.body = std::move(json);
-    request.body.reserve(request.body.size() + codex::net::body_padding);
-    const auto plan = server.api().handle(request, emu::request_context{.remote_address = "127.0.0.1"});
-    REQUIRE(plan.status == 200);
-  }
-
-  /// Every document of the seeded project, listed with limit 1000 (faults off first).
-  std::vector<codex::document> documents() {
-    configure(R"({"faults":{"latency_ms":0,"p500":0,"p503":0,"p_drop":0,"p_truncate":0}})");
-    auto cfg = client_config();
-    return codex::test::list_every_document(cfg, 60s);
-  }
-
-  std::uint64_t rate_limited_sent() {
-    std::uint64_t n = 0;
-    for (const auto& [id, counters] : server.api().stats()) n += counters.rate_limited;
-    return n;
-  }
-
-  temp_dir dir;
-  emu::emulator server;
-};
-
-/// Counts the attempts beyond the first of every call, and the ingester's re-sends show
-/// up here too (each is a call of its own).
-struct retry_counter final : codex::observer {
-  void on_call(const codex::call_report& report) noexcept override { retries += report.retries.size(); }
-  std::atomic<std::uint64_t> retries{0};
-};
-
-/// Item `position`: valid, or (when `invalid`) with a title over 512 bytes → per-item 422.
-codex::ingest_item item(std::uint64_t position, bool invalid = false) {
-  codex::ingest_item out{.position = position};
-  out.document.title = invalid ? std::string(600, 't') : "doc " + std::to_string(position);
-  out.document.body = "body of document " + std::to_string(position);
-  out.document.tags = {"ingest-test"};
-  out.document.metadata = {{"position", static_cast<std::int64_t>(position)}};
-  out.original = R"({"title":"line )" + std::to_string(position) + R"("})";
-  return out;
-}
-
-bool is_invalid(std::uint64_t position) { return position % 100 == 37; }
-
-std::int64_t position_of(const codex::document& d) {
-  for (const auto& [key, value] : d.metadata) {
-    if (key == "position") return std::get<std::int64_t>(value);
-  }
-  return -1;
-}
-
-/// Checks that the emulator holds each of `expected` positions exactly once.
-void check_exactly(const std::vector<codex::document>& docs, const std::set<std::uint64_t>& expected) {
-  std::set<std::string> ids;
-  std::map<std::int64_t, int> seen;
-  for (const auto& d : docs) {
-    CHECK(ids.insert(d.id).second);
-    ++seen[position_of(d)];
-  }
-  CHECK(docs.size() == expected.size());
-  std::size_t duplicates = 0, missing = 0;
-  for (const auto& [p, n] : seen) duplicates += n > 1 ? 1 : 0;
-  for (const auto p : expected) missing += seen.count(static_cast<std::int64_t>(p)) ? 0 : 1;
-  CHECK(duplicates == 0);
-  CHECK(missing == 0);
-}
-
-std::set<std::uint64_t> valid_positions(std::uint64_t begin, std::uint64_t end) {
-  std::set<std::uint64_t> out;
-  for (auto p = begin; p < end; ++p) {
-    if (!is_invalid(p)) out.insert(p);
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("ingest: 20,000 documents, 1 % invalid — every item accounted for", "[ingest]") {
   live_emulator live;
@@ -159,7 +50,8 @@ TEST_CASE("ingest: 20,000 documents, 1 % invalid — every item accounted for", 
   const auto report = codex::test::run_coroutine(
       [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
         codex::client api(ex, cfg);
-        codex::ingester in(api, {.on_batch = [&](const codex::ingest_batch_event&) { ++events; }});
+        codex::ingester in(api, {.keep_rejected = count,
+                                 .on_batch = [&](const codex::ingest_batch_event&) { ++events; }});
         for (std::uint64_t p = 0; p < count; ++p) co_await in.add(item(p, is_invalid(p)));
         co_return co_await in.finish();
       },
@@ -193,7 +85,7 @@ TEST_CASE("ingest: with 500s, 503s, dropped and truncated responses — nothing 
   live_emulator live({.p500 = 0.2, .p503 = 0.2, .p_drop = 0.1, .p_truncate = 0.1});
   constexpr std::uint64_t count = 10000;
   auto journal = codex::ingest::journal::create(live.dir.path / "faults.journal").value();
-  auto rejects = codex::ingest::rejects_writer::open(live.dir.path / "rejects.jsonl").value();
+  auto rejects = codex::ingest::rejects_writer::create(live.dir.path / "rejects.jsonl").value();
   auto cfg = live.client_config();
   cfg.retry.backoff = {.initial = 50ms, .max = 500ms};
   auto retries = std::make_shared<retry_counter>();
@@ -204,7 +96,8 @@ TEST_CASE("ingest: with 500s, 503s, dropped and truncated responses — nothing 
         codex::ingester in(api, {.max_items = 500,
                                  .backoff = {.initial = 50ms, .max = 1s},
                                  .journal = journal,
-                                 .rejects = rejects});
+                                 .rejects = rejects,
+                                 .keep_rejected = count});
         for (std::uint64_t p = 0; p < count; ++p) co_await in.add(item(p, is_invalid(p)));
         co_return co_await in.finish();
       },
@@ -219,17 +112,22 @@ TEST_CASE("ingest: with 500s, 503s, dropped and truncated responses — nothing 
   }
   CHECK(rejected_positions == invalid);
   CHECK(rejects->lines() == report.rejected);
-  CHECK(!report.io_error);
+  CHECK_FALSE(report.stopped_by);
+  CHECK(report.not_delivered == 0);
   CHECK(retries->retries.load() > 0);  // the faults did force re-sends
 
   const auto docs = live.documents();
   check_exactly(docs, valid_positions(0, count));
+  const std::string job_id = journal->job_id();
   for (const auto& d : docs) {
-    CHECK(d.id == codex::ingest::derive_document_id(journal->job_id(), static_cast<std::uint64_t>(position_of(d))));
+    CHECK(d.id == codex::ingest::derive_document_id(job_id, static_cast<std::uint64_t>(position_of(d))));
   }
-  // The journal holds exactly the accepted positions.
-  auto reloaded = codex::ingest::journal::open(journal->path()).value();
+  // The journal holds exactly the settled positions (reopened once this run lets go of it).
+  const auto path = journal->path();
+  journal.reset();
+  auto reloaded = codex::ingest::journal::open(path).value();
   CHECK(reloaded->acknowledged().size() == report.accepted);
+  CHECK(reloaded->rejected().size() == report.rejected);
 }
 
 TEST_CASE("ingest: a slow server — add() waits and the buffer stays within its bound", "[ingest]") {
@@ -302,11 +200,14 @@ TEST_CASE("ingest: resume after a clean stop skips what the journal acknowledged
   auto resumed = codex::ingest::journal::open(path).value();
   CHECK(resumed->job_id() == job_id);
   CHECK(resumed->acknowledged().size() == first.accepted);
+  CHECK(resumed->rejected().size() == first.rejected);
   const auto second = run(resumed, count);
-  // Only the rest, plus the invalid ones of the first half (never journalled), were sent.
-  CHECK(second.added == count - first.accepted);
+  // Only the rest was sent: the first half's invalid items are settled too (rejected,
+  // in the journal), so add() skipped them.
+  CHECK(second.skipped == first.rejected);
+  CHECK(second.added == count - first.accepted - first.rejected);
   CHECK(second.accepted == count - count / 100 - first.accepted);
-  CHECK(second.rejected == count / 100);
+  CHECK(second.rejected == count / 100 - first.rejected);
   check_exactly(live.documents(), valid_positions(0, count));
 }
 
@@ -357,26 +258,40 @@ TEST_CASE("ingest: an abandoned run with batches in flight, resumed — exactly 
   check_exactly(live.documents(), all);
 }
 
-TEST_CASE("ingest: permanent failures reject every item with their reason; add(document) ids", "[ingest]") {
+TEST_CASE("ingest: refused items and a refused credential are told apart; add(document) ids", "[ingest]") {
   live_emulator live;
-  SECTION("a read-only key: every batch call is 403, every item rejected with it") {
+  SECTION("a read-only key: the first 403 stops the job — nothing rejected, nothing journalled, add() throws it") {
     auto cfg = live.client_config();
     cfg.credentials = codex::api_key_credentials{.key = codex::secret(live.server.credentials().read_only_api_key)};
+    auto journal = codex::ingest::journal::create(live.dir.path / "read-only.journal").value();
+    std::optional<codex::error> thrown;
     const auto report = codex::test::run_coroutine(
         [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
           codex::client api(ex, cfg);
-          codex::ingester in(api, {.max_items = 40});
-          for (std::uint64_t p = 0; p < 100; ++p) co_await in.add(item(p));
+          codex::ingester in(api, {.max_items = 40, .journal = journal});
+          try {
+            for (std::uint64_t p = 0; p < 1000; ++p) co_await in.add(item(p));
+          } catch (const codex::error& e) {
+            thrown = e;
+          }
           co_return co_await in.finish();
         },
         60s);
+    REQUIRE(thrown);
+    CHECK(thrown->code() == codex::errc::permission_denied);
+    REQUIRE(report.stopped_by);
+    CHECK(report.stopped_by->code == codex::errc::permission_denied);
+    CHECK(report.stopped_by->http_status == 403);
     CHECK(report.accepted == 0);
-    CHECK(report.rejected == 100);
+    CHECK(report.rejected == 0);
+    CHECK(report.not_delivered == report.added);
+    CHECK(report.added < 1000);  // the job stopped early: the rest was never taken
     CHECK(report.batch_retries == 0);
-    for (const auto& r : report.rejected_items) {
-      CHECK(r.status == 403);
-      CHECK(r.error == "insufficient_scope");
-    }
+    const auto path = journal->path();
+    journal.reset();
+    auto reloaded = codex::ingest::journal::open(path).value();
+    CHECK(reloaded->acknowledged().empty());
+    CHECK(reloaded->rejected().empty());
     CHECK(live.documents().empty());
   }
   SECTION("an item too large for any batch is rejected before sending; the others go") {

@@ -72,8 +72,9 @@ TEST_CASE("valid limits follow the contract", "[ingest][policy]") {
 TEST_CASE("classify_item: accepted, retry, reject", "[ingest][outcome]") {
   CHECK(classify_item(200) == item_verdict::accepted);
   CHECK(classify_item(201) == item_verdict::accepted);
-  for (int s : {408, 429, 500, 502, 503, 504, 599}) CHECK(classify_item(s) == item_verdict::retry);
-  for (int s : {0, 400, 401, 403, 404, 409, 413, 422, 600}) CHECK(classify_item(s) == item_verdict::reject);
+  // "Not now" (and answers that say nothing about the item) are never "refused for good".
+  for (int s : {408, 409, 429, 500, 502, 503, 504, 599, 0, 100, 302, 600}) CHECK(classify_item(s) == item_verdict::retry);
+  for (int s : {400, 401, 403, 404, 410, 413, 422}) CHECK(classify_item(s) == item_verdict::reject);
 }
 
 TEST_CASE("settle: every item ends in exactly one list", "[ingest][outcome]") {
@@ -94,27 +95,32 @@ TEST_CASE("settle: every item ends in exactly one list", "[ingest][outcome]") {
   CHECK(s.accepted[0].index == 0);
   CHECK(s.accepted[0].id == "doc_a");
   CHECK(s.retry == std::vector<std::size_t>{2, 4});
-  REQUIRE(s.rejected.size() == 3);
+  // Only the item the service judged is refused for good.
+  REQUIRE(s.rejected.size() == 1);
   CHECK(s.rejected[0].index == 1);
   CHECK(s.rejected[0].status == 422);
   CHECK(s.rejected[0].error == "invalid_field");
   CHECK(s.rejected[0].message == "title: too long");
-  CHECK(s.rejected[1].index == 3);  // 429 on its last allowed attempt
-  CHECK(s.rejected[1].status == 429);
-  CHECK(s.rejected[1].message.find("gave up after 3 attempts") != std::string::npos);
-  CHECK(s.rejected[2].index == 5);
-  CHECK(s.rejected[2].status == 0);
-  CHECK(s.rejected[2].error == "missing_result");
+  // Out of attempts while the service said "not now" (or nothing usable): not
+  // delivered, never a reject.
+  REQUIRE(s.exhausted.size() == 2);
+  CHECK(s.exhausted[0].index == 3);
+  CHECK(s.exhausted[0].status == 429);
+  CHECK(s.exhausted[0].message.find("not delivered after 3 attempts") != std::string::npos);
+  CHECK(s.exhausted[1].index == 5);
+  CHECK(s.exhausted[1].status == 0);
+  CHECK(s.exhausted[1].error == "missing_result");
   CHECK(s.rate_limited == 1);
 
   std::set<std::size_t> seen;
   for (const auto& a : s.accepted) CHECK(seen.insert(a.index).second);
   for (const auto i : s.retry) CHECK(seen.insert(i).second);
   for (const auto& r : s.rejected) CHECK(seen.insert(r.index).second);
+  for (const auto& r : s.exhausted) CHECK(seen.insert(r.index).second);
   CHECK(seen.size() == attempts.size());
 }
 
-TEST_CASE("whole-batch failures: transient ones are retried, permanent ones reject", "[ingest][outcome]") {
+TEST_CASE("whole-batch failures: resend, split, refuse or stop — every wait bounded", "[ingest][outcome]") {
   using codex::errc;
   using codex::error_info;
   using codex::make_error_code;
@@ -122,10 +128,9 @@ TEST_CASE("whole-batch failures: transient ones are retried, permanent ones reje
     return error_info{.code = make_error_code(codex::errc_from_status(s)), .http_status = s, .service_code = std::move(code)};
   };
   const auto transport = [](errc e) { return error_info{.code = make_error_code(e)}; };
-  for (int s : {408, 429, 500, 502, 503, 504}) CHECK(is_transient_batch_failure(status(s)));
+  for (int s : {408, 409, 429, 500, 502, 503, 504}) CHECK(is_transient_batch_failure(status(s)));
   for (int s : {400, 401, 403, 404, 413, 422}) CHECK_FALSE(is_transient_batch_failure(status(s)));
   CHECK(is_transient_batch_failure(status(409, "request_in_progress")));
-  CHECK_FALSE(is_transient_batch_failure(status(409, "conflict")));
   for (errc e : {errc::connection_reset, errc::connection_closed, errc::timeout, errc::connect_failed,
                  errc::retry_budget_exhausted, errc::deadline_too_short, errc::token_unavailable, errc::io_error}) {
     CHECK(is_transient_batch_failure(transport(e)));
@@ -139,17 +144,53 @@ TEST_CASE("whole-batch failures: transient ones are retried, permanent ones reje
   // A 429 whose Retry-After outlived the call's deadline: still transient.
   CHECK(is_transient_batch_failure(error_info{.code = make_error_code(errc::deadline_too_short), .http_status = 429}));
 
-  const codex::retry::backoff_policy backoff{.initial = 100ms, .max = 1s};
-  auto d = decide_batch_failure(status(503), 1, 3, backoff, ~0ull);
-  CHECK(d.retry);
+  const batch_retry_limits limits{.max_attempts = 3, .max_wait = 10s, .backoff = {.initial = 100ms, .max = 1s}};
+  constexpr auto plenty = std::chrono::milliseconds(600s);
+  auto d = decide_batch_failure(status(503), 100, 1, plenty, limits, ~0ull);
+  CHECK(d.action == batch_action::resend);
   CHECK(d.delay <= 100ms);
   auto with_retry_after = status(429);
   with_retry_after.retry_after = 5s;
-  d = decide_batch_failure(with_retry_after, 2, 3, backoff, 0);
-  CHECK(d.retry);
+  d = decide_batch_failure(with_retry_after, 100, 2, plenty, limits, 0);
+  CHECK(d.action == batch_action::resend);
   CHECK(d.delay == 5s);
-  CHECK_FALSE(decide_batch_failure(status(503), 3, 3, backoff, 0).retry);
-  CHECK_FALSE(decide_batch_failure(status(413), 1, 3, backoff, 0).retry);
+  // Out of attempts: the job stops (the items are not delivered, never rejected).
+  d = decide_batch_failure(status(503), 100, 3, plenty, limits, 0);
+  CHECK(d.action == batch_action::stop);
+  CHECK(std::string(d.why).find("every attempt") != std::string::npos);
+  // A Retry-After of hours (or years) is not slept: the job stops at once.
+  with_retry_after.retry_after = std::chrono::hours(24 * 365);
+  d = decide_batch_failure(with_retry_after, 100, 1, plenty, limits, 0);
+  CHECK(d.action == batch_action::stop);
+  CHECK(std::string(d.why).find("Retry-After") != std::string::npos);
+  with_retry_after.retry_after = 10s;  // exactly max_wait is still waited for
+  CHECK(decide_batch_failure(with_retry_after, 100, 1, plenty, limits, 0).action == batch_action::resend);
+  // A wait that would end past the batch's deadline: stop.
+  with_retry_after.retry_after = 5s;
+  d = decide_batch_failure(with_retry_after, 100, 1, 4s, limits, 0);
+  CHECK(d.action == batch_action::stop);
+  CHECK(std::string(d.why).find("deadline") != std::string::npos);
+  // A whole body refused for its content: halves until the one item at fault.
+  for (int s : {400, 413, 422}) {
+    CHECK(decide_batch_failure(status(s), 2, 1, plenty, limits, 0).action == batch_action::split);
+    CHECK(decide_batch_failure(status(s), 1, 1, plenty, limits, 0).action == batch_action::refuse);
+  }
+  // The credential, the address, the certificate: the job stops, nothing is rejected.
+  for (const auto& failure : {status(401, "invalid_token"), status(403, "insufficient_scope"), status(404),
+                              transport(errc::certificate_rejected), transport(errc::credentials_rejected),
+                              transport(errc::cancelled)}) {
+    d = decide_batch_failure(failure, 100, 1, plenty, limits, 0);
+    CHECK(d.action == batch_action::stop);
+    CHECK(std::string(d.why).empty());
+  }
+
+  // The rounds of items answered 408/409/429/5xx: backoff, capped by max_wait and the deadline.
+  const batch_retry_limits slow{.max_attempts = 3, .max_wait = 2s, .backoff = {.initial = 1s, .max = 60s}};
+  d = decide_item_round(2, plenty, slow, ~0ull);
+  CHECK(d.action == batch_action::resend);
+  CHECK(d.delay <= 1s);
+  CHECK(decide_item_round(10, plenty, slow, ~0ull).delay == 2s);
+  CHECK(decide_item_round(10, 1s, slow, ~0ull).action == batch_action::stop);
 
   auto r = rejection_from(status(413, "payload_too_large"), 7);
   CHECK(r.index == 7);
@@ -172,6 +213,12 @@ TEST_CASE("derive_document_id is stable, distinct and well-formed", "[ingest][st
   std::set<std::string> ids;
   for (std::uint64_t p = 0; p < 10000; ++p) ids.insert(derive_document_id("job", p));
   CHECK(ids.size() == 10000);
+  // Job ids from the input's identity: stable, distinct, usable as a journal's job id.
+  const auto job = derive_job_id("/data/docs.jsonl");
+  CHECK(job == derive_job_id("/data/docs.jsonl"));
+  CHECK(job != derive_job_id("/data/other.jsonl"));
+  CHECK(job.size() == 32);
+  CHECK(job.find_first_not_of("0123456789abcdef") == std::string::npos);
 }
 
 TEST_CASE("reject_line: one JSON line with the original line as a string", "[ingest][rejects]") {
@@ -180,6 +227,10 @@ TEST_CASE("reject_line: one JSON line with the original line as a string", "[ing
                                   .original = R"({"title":"x\ny"})"};
   CHECK(reject_line(item) ==
         R"({"position":12,"status":422,"error":"invalid_field","message":"title: at most 512 bytes","line":"{\"title\":\"x\\ny\"}"})");
-  const codex::rejected_item bad{.position = 1, .original = std::string("a\xff") + "b"};
-  CHECK(reject_line(bad).find("a\xEF\xBF\xBD" "b") != std::string::npos);
+  // Server text that is not UTF-8 gets U+FFFD; the original line is kept byte for byte.
+  const codex::rejected_item bad{.position = 1, .message = std::string("a\xff") + "b",
+                                 .original = std::string("a\xff") + "b"};
+  CHECK(reject_line(bad) ==
+        "{\"position\":1,\"status\":0,\"error\":\"\",\"message\":\"a\xEF\xBF\xBD" "b\",\"line_base64\":\"Yf9i\"}");
+  CHECK(reject_line_position(reject_line(bad)) == 1u);
 }
