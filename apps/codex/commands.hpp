@@ -43,6 +43,9 @@ struct ingest_settings {
   std::string job_id;
   std::size_t batch = 1000;
   std::size_t in_flight = 8;
+  /// Seconds one batch keeps trying (the service unreachable, overloaded, rate
+  /// limiting) before the job stops with its lines left for --resume.
+  double retry_for = 600;
   /// "I/N": this worker takes the lines whose index (from 0) modulo N is I; empty: all.
   /// Positions stay the lines' numbers in the whole file; the default journal is
   /// INPUT.shard-I-of-N.journal, so N workers (any hosts) ingest one file exactly once.

@@ -260,6 +260,7 @@ asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
   }
 
   ingester_options options{.max_items = settings.batch, .max_in_flight = settings.in_flight};
+  options.batch_deadline = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retry_for * 1000));
   if (!settings.journal.empty()) {
     // The journal first: its lock says whether another process runs this job, before
     // anything (the rejects file) is touched.
@@ -281,6 +282,10 @@ asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
     }
     options.rejects = std::move(*rejects);
   }
+  // Lines an earlier run of the job refused: the job's exit status counts them too.
+  const std::uint64_t rejected_before = options.rejects   ? options.rejects->positions().size()
+                                        : options.journal ? options.journal->rejected().size()
+                                                          : 0;
   ingester in(api, std::move(options));
   stop_on_signals signals(co_await asio::this_coro::executor, in);
 
@@ -304,7 +309,7 @@ asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
               << (settings.journal.empty() ? "\n" : "; fix the cause and run again with --resume to send them\n");
     co_return exit_code_for(report.stopped_by->code);
   }
-  co_return report.rejected > 0 ? exit_partial_ingest : exit_ok;
+  co_return report.rejected + rejected_before > 0 ? exit_partial_ingest : exit_ok;
 }
 
 }  // namespace codex::cli

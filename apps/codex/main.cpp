@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
                              "path, so that ingesting the same file again updates the same documents)");
   ingest_command->add_option("--batch", ingest.batch, "Items per batch, 1-1000")->check(CLI::Range(1, 1000))->capture_default_str();
   ingest_command->add_option("--in-flight", ingest.in_flight, "Batches in flight at once")->check(CLI::Range(1, 256))->capture_default_str();
+  ingest_command->add_option("--retry-for", ingest.retry_for,
+                             "Seconds a batch keeps trying while the service is unreachable, failing or rate limiting; "
+                             "then the job stops (exit 7, 5 or 1) and --resume sends what is left")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   ingest_command->add_option("--shard", ingest.shard,
                              "I/N: take only the lines whose index (from 0) mod N is I; N workers with the same file "
                              "and the same key (and --limiter) ingest it exactly once, each with its own journal");

@@ -300,7 +300,8 @@ class emulator_process {
     const auto r = run(argv, child_environment({}), 30s);
     INFO("/_emulator/" << what << " " << post.value_or("") << "\n" << r);
     REQUIRE(r.exit_code == 0);
-    REQUIRE(r.out.ends_with("\n200"));
+    REQUIRE(r.out.size() >= 4);
+    REQUIRE(r.out.substr(r.out.size() - 4, 2) == "\n2");  // 200 or 201
     return r.out.substr(0, r.out.size() - 4);
   }
 
@@ -376,10 +377,13 @@ fs::path write_jsonl(const fs::path& path, std::uint64_t lines, bool (*invalid)(
   return path;
 }
 
-/// Checks that the emulator holds exactly the documents "line 1" … "line `count`", each
-/// once, with distinct ids.
-void check_holds_exactly(const std::vector<codex::document>& docs, std::uint64_t count) {
-  CHECK(docs.size() == count);
+/// Checks that the emulator holds exactly the documents "line 1" … "line `count`" (but
+/// the `invalid` ones), each once, with distinct ids.
+void check_holds_exactly(const std::vector<codex::document>& docs, std::uint64_t count,
+                         bool (*invalid)(std::uint64_t) = nullptr) {
+  std::uint64_t expected = count;
+  for (std::uint64_t n = 1; invalid != nullptr && n <= count; ++n) expected -= invalid(n) ? 1 : 0;
+  CHECK(docs.size() == expected);
   std::set<std::string> ids;
   std::vector<int> seen(count + 1, 0);
   std::size_t duplicate_ids = 0, foreign = 0;
@@ -395,6 +399,7 @@ void check_holds_exactly(const std::vector<codex::document>& docs, std::uint64_t
   }
   std::size_t missing = 0, duplicated = 0, first_missing = 0;
   for (std::uint64_t n = 1; n <= count; ++n) {
+    if (invalid != nullptr && invalid(n)) continue;
     if (seen[n] == 0 && missing++ == 0) first_missing = n;
     if (seen[n] > 1) ++duplicated;
   }
@@ -589,15 +594,43 @@ TEST_CASE("cli: every command end to end, and the documented error exits", "[cli
   }
 }
 
-TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 100,000 documents",
+namespace {
+bool invalid_line(std::uint64_t line) { return line % 100 == 37; }
+
+/// The positions of a rejects file's lines, each checked whole and carrying its line.
+std::multiset<std::uint64_t> rejects_positions(const fs::path& path) {
+  std::multiset<std::uint64_t> out;
+  for (const auto& line : lines_of(read_file(path))) {
+    INFO(line.substr(0, 200));
+    REQUIRE(line.starts_with(R"({"position":)"));
+    REQUIRE(line.ends_with("}"));
+    const auto position = json_number(line, "position");
+    REQUIRE(position.has_value());
+    CHECK(json_string(line, "line") == document_line(*position, true));
+    out.insert(*position);
+  }
+  return out;
+}
+
+std::multiset<std::uint64_t> invalid_lines(std::uint64_t count) {
+  std::multiset<std::uint64_t> out;
+  for (std::uint64_t n = 1; n <= count; ++n) {
+    if (invalid_line(n)) out.insert(n);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 100,000 lines, each reject once",
           "[cli][crash][integration]") {
   // 100 batches of 1,000 at 1,000 batches per minute: 6 s of sending, at the least.
   emulator_process emu({"--rate-limit", "1000", "--rate-window", "60"});
   constexpr std::uint64_t count = 100000;
-  const auto input = write_jsonl(emu.dir() / "crash.jsonl", count);
+  const auto input = write_jsonl(emu.dir() / "crash.jsonl", count, invalid_line);
+  const auto rejects = emu.dir() / "crash-rejects.jsonl";
   const auto env = emu.codex_env({"CODEX_RATE_LIMIT=1000/60s"});
   const std::vector<std::string> base = {binary("CODEX_BIN"), "ingest", input.string(), "--batch", "1000",
-                                         "--in-flight", "4"};
+                                         "--in-flight", "4", "--rejects", rejects.string()};
 
   std::random_device entropy;
   const auto seed = entropy();
@@ -635,15 +668,22 @@ TEST_CASE("cli: ingest killed with SIGKILL three times and resumed — exactly 1
   argv.push_back("--resume");
   const auto final_run = run(argv, env, 120s);
   INFO(final_run);
-  CHECK(final_run.exit_code == 0);
+  CHECK(final_run.exit_code == 6);  // finished, with rejected lines
   CHECK(contains(final_run.out, "already done"));  // the journal was used
+  // Every invalid line once, whole, with its text — whatever the kills cut.
+  const auto listed = rejects_positions(rejects);
+  CHECK(listed == invalid_lines(count));
 
-  check_holds_exactly(emu.documents(), count);
+  // A finished job resumed again: nothing sent, nothing written twice, no made-up rate.
+  const auto again = run(argv, env, 60s);
+  INFO(again);
+  CHECK(again.exit_code == 6);
+  CHECK(contains(again.out, "already done       " + std::to_string(count)));
+  CHECK_FALSE(contains(again.out, "rate-limit bound"));
+  CHECK(rejects_positions(rejects) == listed);
+
+  check_holds_exactly(emu.documents(), count, invalid_line);
 }
-
-namespace {
-bool invalid_line(std::uint64_t line) { return line % 100 == 37; }
-}  // namespace
 
 TEST_CASE("cli: ingest through 500s, dropped and truncated responses, 1 % invalid, rejects fixed and re-ingested",
           "[cli][faults][integration]") {
@@ -710,6 +750,220 @@ TEST_CASE("cli: ingest through 500s, dropped and truncated responses, 1 % invali
   CHECK(contains(second.out, "accepted           " + std::to_string(expected.size()) + "\n"));
 
   check_holds_exactly(emu.documents(), count);
+}
+
+namespace {
+
+/// Starts `codex ingest` in the background with its output in files of `dir`.
+struct background_ingest {
+  background_ingest(const fs::path& dir, const std::string& name, const std::vector<std::string>& args,
+                    const std::vector<std::string>& env)
+      : out(dir / (name + ".out")), err(dir / (name + ".err")), out_path(dir / (name + ".out")),
+        err_path(dir / (name + ".err")) {
+    std::vector<std::string> argv = {binary("CODEX_BIN"), "ingest"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    job = std::make_unique<child>(argv, env, out.fd, err.fd);
+  }
+  std::string stdout_text() const { return read_file(out_path); }
+  std::string stderr_text() const { return read_file(err_path); }
+
+  output_file out, err;
+  fs::path out_path, err_path;
+  std::unique_ptr<child> job;
+};
+
+/// Waits (bounded) until the emulator holds at least `documents` documents.
+void wait_for_documents(emulator_process& emu, std::uint64_t documents, std::chrono::seconds limit = 30s) {
+  const auto deadline = steady_clock::now() + limit;
+  while (json_number(emu.stats(), "documents").value_or(0) < documents) {
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cli: ingest stops on what is not the lines' fault — exit 3/5/7/8, an empty rejects file, exact on resume",
+          "[cli][ingest-failures][integration]") {
+  emulator_process emu({"--rate-limit", "100000", "--rate-window", "60"});
+  constexpr std::uint64_t count = 2000;
+  const auto input = write_jsonl(emu.dir() / "stops.jsonl", count);
+  const auto rejects = emu.dir() / "stops-rejects.jsonl";
+  const std::vector<std::string> job = {input.string(), "--batch", "100", "--rejects", rejects.string()};
+  const auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const std::vector<std::string> ingest_job = with({"ingest"}, job);
+  const auto resume_and_check = [&](const std::vector<std::string>& env) {
+    const auto resumed = run_codex(with(ingest_job, {"--resume"}), env, 60s);
+    INFO(resumed);
+    CHECK(resumed.exit_code == 0);
+    check_holds_exactly(emu.documents(), count);
+    CHECK(read_file(rejects).empty());
+  };
+
+  SECTION("a key revoked mid-job → 3; nothing rejected; --resume with the new key completes exactly") {
+    const auto project = json_string(read_file(emu.credentials_file()), "project_id");
+    REQUIRE(project);
+    const auto created = emu.control("keys", R"({"project_id":")" + *project + R"(","type":"api_key"})");
+    const auto key_id = json_string(created, "id");
+    const auto key = json_string(created, "api_key");
+    REQUIRE(key_id);
+    REQUIRE(key);
+    const auto env_with = [&](const std::string& api_key) {
+      return child_environment({"CODEX_API_KEY=" + api_key, "CODEX_BASE_URL=" + emu.base_url(),
+                                "CODEX_CA_FILE=" + emu.ca_file().string(), "CODEX_RATE_LIMIT=20/1s"});
+    };
+    background_ingest running(emu.dir(), "revoked", job, env_with(*key));
+    wait_for_documents(emu, 300);
+    const auto regenerated = emu.control("keys/" + *key_id + "/regenerate", "{}");
+    const auto new_key = json_string(regenerated, "api_key");
+    REQUIRE(new_key);
+    const auto status = running.job->wait_for(30s);
+    INFO("stdout: " << running.stdout_text() << "\nstderr: " << running.stderr_text());
+    REQUIRE(status.has_value());
+    CHECK(exit_code(*status) == 3);
+    CHECK(read_file(rejects).empty());  // a revoked key is not the lines' fault
+    CHECK(contains(running.stdout_text(), "not delivered"));
+    CHECK(contains(running.stderr_text(), "--resume"));
+    CHECK_FALSE(contains(running.stdout_text() + running.stderr_text(), *key));
+    resume_and_check(env_with(*new_key));
+  }
+
+  SECTION("the service unreachable → 7 within --retry-for; nothing rejected; --resume once it is back") {
+    const auto down = child_environment({"CODEX_API_KEY=" + emu.api_key(), "CODEX_BASE_URL=https://127.0.0.1:1/v1",
+                                         "CODEX_CA_FILE=" + emu.ca_file().string()});
+    const auto started = steady_clock::now();
+    const auto r = run_codex(with(ingest_job, {"--retry-for", "2"}), down, 60s);
+    INFO(r);
+    CHECK(r.exit_code == 7);
+    CHECK(steady_clock::now() - started < 30s);  // a hang check
+    CHECK(read_file(rejects).empty());
+    CHECK(contains(r.out, "not delivered"));
+    resume_and_check(emu.codex_env());
+  }
+
+  SECTION("a Retry-After of a day → 5 at once, never slept") {
+    emu.configure(R"({"rate_limit":{"limit":1,"window":86400}})");
+    const auto started = steady_clock::now();
+    const auto r = run_codex(with(ingest_job, {"--in-flight", "1"}), emu.codex_env(), 60s);
+    INFO(r);
+    CHECK(r.exit_code == 5);
+    CHECK(steady_clock::now() - started < 30s);
+    CHECK(read_file(rejects).empty());
+    emu.configure(R"({"rate_limit":{"limit":100000,"window":60}})");
+    resume_and_check(emu.codex_env());
+  }
+
+  SECTION("a second ingest of the same job → 8 at once; the first goes on untouched") {
+    const auto env = emu.codex_env({"CODEX_RATE_LIMIT=20/1s"});
+    background_ingest first(emu.dir(), "first", job, env);
+    wait_for_documents(emu, 200);
+    const auto journal_before = read_file(input.string() + ".journal");
+    for (const bool resume : {false, true}) {
+      const auto second = run_codex(resume ? with(ingest_job, {"--resume"}) : ingest_job, env, 20s);
+      INFO(second);
+      CHECK(second.exit_code == 8);
+      CHECK(contains(second.err, "another codex process is running this job"));
+    }
+    CHECK(read_file(input.string() + ".journal").starts_with(journal_before));  // not truncated
+    const auto status = first.job->wait_for(60s);
+    INFO("first: " << first.stdout_text() << first.stderr_text());
+    REQUIRE(status.has_value());
+    CHECK(exit_code(*status) == 0);
+    check_holds_exactly(emu.documents(), count);
+  }
+
+  SECTION("SIGTERM while the job waits out a 30 s Retry-After → 143 within moments, the report printed") {
+    emu.configure(R"({"rate_limit":{"limit":1,"window":30}})");
+    background_ingest waiting(emu.dir(), "waiting", with(job, {"--in-flight", "1"}), emu.codex_env());
+    wait_for_documents(emu, 100);
+    std::this_thread::sleep_for(300ms);  // into the wait
+    const auto signalled = steady_clock::now();
+    waiting.job->signal(SIGTERM);
+    const auto status = waiting.job->wait_for(10s);
+    INFO("stdout: " << waiting.stdout_text() << "\nstderr: " << waiting.stderr_text());
+    REQUIRE(status.has_value());
+    CHECK(steady_clock::now() - signalled < 3s);  // a hang check: the wait was 30 s
+    CHECK(exit_code(*status) == 143);
+    CHECK(contains(waiting.stdout_text(), "ingest report"));
+    CHECK(contains(waiting.stderr_text(), "run again with --resume"));
+    emu.configure(R"({"rate_limit":{"limit":100000,"window":60}})");
+    resume_and_check(emu.codex_env());
+  }
+
+  SECTION("Ctrl-C twice ends the process at once, and --resume still completes exactly") {
+    emu.configure(R"({"faults":{"latency_ms":3000}})");
+    background_ingest slow(emu.dir(), "slow", job, emu.codex_env());
+    std::this_thread::sleep_for(500ms);
+    slow.job->signal(SIGINT);
+    slow.job->signal(SIGINT);
+    const auto status = slow.job->wait_for(10s);
+    INFO("stderr: " << slow.stderr_text());
+    REQUIRE(status.has_value());
+    CHECK(exit_code(*status) == 130);
+    emu.configure(R"({"faults":{"latency_ms":0}})");
+    resume_and_check(emu.codex_env());
+  }
+}
+
+TEST_CASE("cli: a lost journal never duplicates; CRLF input; lines that are not UTF-8 kept byte for byte",
+          "[cli][ingest-failures][integration]") {
+  emulator_process emu({"--rate-limit", "100000", "--rate-window", "60"});
+  constexpr std::uint64_t count = 3000;
+  const auto input = write_jsonl(emu.dir() / "lost.jsonl", count);
+  const auto journal = input.string() + ".journal";
+
+  SECTION("a journal cut below its header (or emptied) → a warning, every line again as upserts: no duplicate") {
+    const auto env = emu.codex_env({"CODEX_RATE_LIMIT=20/1s"});
+    background_ingest first(emu.dir(), "lost", {input.string(), "--batch", "100"}, env);
+    wait_for_documents(emu, 500);
+    first.job->signal(SIGKILL);
+    REQUIRE(first.job->wait_for(10s).has_value());
+    const bool emptied = GENERATE(true, false);
+    write_file(journal, emptied ? std::string() : read_file(journal).substr(0, 5));
+    const auto resumed = run_codex({"ingest", input.string(), "--batch", "1000", "--resume"}, emu.codex_env(), 60s);
+    INFO(resumed);
+    CHECK(resumed.exit_code == 0);
+    CHECK(contains(resumed.err, "journal " + journal));
+    CHECK(contains(resumed.err, "none is stored twice"));
+    check_holds_exactly(emu.documents(), count);
+  }
+
+  SECTION("standard input with its journal lost → refused, naming the file and the way forward") {
+    const auto stdin_journal = (emu.dir() / "stdin.journal").string();
+    write_file(stdin_journal, "");
+    const auto r = run(std::vector<std::string>{"sh", "-c", "\"$0\" ingest - --journal \"$1\" --resume < \"$2\"",
+                                                binary("CODEX_BIN"), stdin_journal, input.string()},
+                       emu.codex_env(), 30s);
+    INFO(r);
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.err, stdin_journal));
+    CHECK(contains(r.err, "--job-id"));
+    CHECK(emu.documents().empty());
+  }
+
+  SECTION("CRLF lines, a blank CRLF line, and a line that is not UTF-8") {
+    const std::string bad_utf8 = std::string(R"({"title":"caf)") + "\xe9" + R"("})";
+    std::string text = document_line(1) + "\r\n" + "\r\n" + "  \t\r\n" + bad_utf8 + "\r\n" + document_line(5) + "\r\n";
+    const auto crlf = emu.dir() / "crlf.jsonl";
+    write_file(crlf, text);
+    const auto rejects = emu.dir() / "crlf-rejects.jsonl";
+    const auto r = run_codex({"--json", "ingest", crlf.string(), "--rejects", rejects.string()}, emu.codex_env(), 30s);
+    INFO(r);
+    CHECK(r.exit_code == 6);
+    CHECK(json_number(r.out, "accepted") == 2u);
+    CHECK(json_number(r.out, "rejected") == 1u);  // the blank lines are skipped, not "invalid_json"
+    const auto lines = lines_of(read_file(rejects));
+    REQUIRE(lines.size() == 1);
+    CHECK(json_number(lines[0], "position") == 4u);
+    CHECK(json_string(lines[0], "error") == "invalid_json");
+    // base64 of the original bytes (the CR is the line's end, not part of it)
+    const auto encoded = json_string(lines[0], "line_base64");
+    REQUIRE(encoded);
+    CHECK(*encoded == "eyJ0aXRsZSI6ImNhZukifQ==");
+  }
 }
 
 TEST_CASE("cli: ingest progress as plain lines in a pipe", "[cli][pipe][integration]") {
