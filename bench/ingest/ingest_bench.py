@@ -127,6 +127,18 @@ def make_large(source, path, size):
         f.truncate(size - (1 << 16) + tail.rfind(b"\n") + 1)
 
 
+def make_rejects_heavy(source, path, every):
+    """`source` with every `every`-th line made invalid (a title over 512 bytes: a per-item 422)."""
+    invalid = 0
+    with open(source, "rb") as src, open(path, "wb") as out:
+        for n, line in enumerate(src, 1):
+            if n % every == 0:
+                line = b'{"title":"' + b"x" * 600 + b'","body":"invalid on purpose, line ' + str(n).encode() + b'"}\n'
+                invalid += 1
+            out.write(line)
+    return invalid
+
+
 def ingest(work, name, input_path, credentials_file, rate):
     """Runs `codex --json ingest` under peak_rss.py; returns (report, peak RSS KiB, wall s)."""
     rss_file = os.path.join(work, name + ".rss")
@@ -215,7 +227,32 @@ def main():
         row("ingest", variant, "http_429_seen", report["rate_limited"], ("==", 0, "= 0"))
         row("ingest", variant, "peak_rss_mib", rss_small / 1024)
 
-        # 2. Large input, as fast as it goes: the emulator's and the client's limit raised.
+        # 2. Many rejects: 1 line in 10 invalid. Rejects stream to their file and the report
+        # keeps only the first few, so peak RSS must stay that of the run above.
+        heavy = os.path.join(work, "rejects-heavy.jsonl")
+        heavy_invalid = make_rejects_heavy(small, heavy, 10)
+        server = emulator(os.path.join(work, "state-heavy"), "--rate-limit", "100000", "--rate-window", "1",
+                          "--max-documents", str(2 * documents + 1000))
+        try:
+            report_heavy, rss_heavy, wall_heavy = ingest(work, "heavy", heavy, server.credentials_file, "100000/1s")
+        finally:
+            server.stop()
+        print(f"ingest: rejects-heavy run ({heavy_invalid} invalid lines): {json.dumps(report_heavy)}; "
+              f"wall {wall_heavy:.1f} s")
+        if report_heavy["rejected"] < heavy_invalid or report_heavy["accepted"] + report_heavy["rejected"] != lines:
+            failures.append(f"rejects-heavy run: {report_heavy['accepted']} accepted + {report_heavy['rejected']} "
+                            f"rejected for {lines} lines, {heavy_invalid} made invalid")
+        rejects_written = count_lines(os.path.join(work, "heavy.rejects.jsonl"))
+        if rejects_written != report_heavy["rejected"]:
+            failures.append(f"rejects-heavy run: {rejects_written} lines in the rejects file, "
+                            f"{report_heavy['rejected']} reported")
+        variant_heavy = f"rejects10pct_{documents // 1000}k_docs"
+        row("ingest", variant_heavy, "rejected", report_heavy["rejected"])
+        row("ingest", variant_heavy, "peak_rss_mib", rss_heavy / 1024)
+        row("ingest", variant_heavy, "rss_vs_small_input", rss_heavy / rss_small, ("<=", 1.25, "≤ 1.25 × no rejects"))
+        os.remove(heavy)
+
+        # 3. Large input, as fast as it goes: the emulator's and the client's limit raised.
         large = os.path.join(work, "large.jsonl")
         make_large(small, large, large_bytes)
         os.remove(small)
