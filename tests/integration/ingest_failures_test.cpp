@@ -109,7 +109,7 @@ struct file_size_limit {
 }  // namespace
 
 TEST_CASE("ingest: a key revoked mid-job stops it — nothing rejected; resumed with the new key, exactly once",
-          "[ingest][failures]") {
+          "[ingest][failures][mt]") {
   live_emulator live;
   constexpr std::uint64_t count = 3000;
   auto journal = codex::ingest::journal::create(live.dir.path / "revoked.journal").value();
@@ -206,7 +206,8 @@ TEST_CASE("ingest: a Retry-After of a day is never slept — the job stops at on
   CHECK(clock_type::now() - started < 20s);
 }
 
-TEST_CASE("ingest: stop() ends the job at once, whatever it waits for; resumed, exactly once", "[ingest][failures]") {
+TEST_CASE("ingest: stop() ends the job at once, whatever it waits for; resumed, exactly once",
+          "[ingest][failures][mt]") {
   // The job waits either in a 30-second Retry-After (the call path's or its own) or in
   // a 5-second response; stop() comes 300 ms into that wait.
   const bool in_backoff = GENERATE(true, false);
@@ -236,7 +237,7 @@ TEST_CASE("ingest: stop() ends the job at once, whatever it waits for; resumed, 
         using namespace asio::experimental::awaitable_operators;
         co_return co_await (stopper() && add_all(in, count, false));
       },
-      60s);
+      60s, 2);
   REQUIRE(stopped_at);
   CHECK(clock_type::now() - *stopped_at < 3s);  // a hang check: the waits were 30 s and 5 s
   REQUIRE(report.stopped_by);
