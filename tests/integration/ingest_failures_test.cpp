@@ -248,15 +248,18 @@ TEST_CASE("ingest: stop() ends the job at once, whatever it waits for; resumed, 
   CHECK(journal->acknowledged().size() == report.accepted);
 
   live.configure(R"({"rate_limit":{"limit":100000,"window":1},"faults":{"latency_ms":0}})");
+  // Another key: this process's limiter for the first one still keeps the Retry-After.
+  auto resume_cfg = cfg;
+  resume_cfg.credentials = codex::api_key_credentials{.key = codex::secret(live.create_api_key())};
   const auto resumed = codex::test::run_coroutine(
       [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
-        codex::client api(ex, cfg);
+        codex::client api(ex, resume_cfg);
         codex::ingester in(api, {.max_items = 100, .journal = journal});
         co_return co_await add_all(in, count, false);
       },
       60s);
   CHECK_FALSE(resumed.stopped_by);
-  check_exactly(live.documents(), all_positions(count));
+  check_exactly(live.documents(resume_cfg), all_positions(count));
 }
 
 TEST_CASE("ingest: a journal that cannot be written stops the job; what it did not record is not counted",

@@ -61,7 +61,7 @@ struct live_emulator {
     request.body = std::move(json);
     request.body.reserve(request.body.size() + codex::net::body_padding);
     const auto plan = server.api().handle(request, emu::request_context{.remote_address = "127.0.0.1"});
-    REQUIRE(plan.status == 200);
+    REQUIRE(plan.status / 100 == 2);
     return plan.body;
   }
 
@@ -70,7 +70,17 @@ struct live_emulator {
 
   /// Regenerates the seeded read-write key: the old one gets 401 at once. The new key.
   std::string regenerate_api_key() {
-    const std::string body = admin("/_emulator/keys/" + server.api().seeded().api_key_id + "/regenerate", "{}");
+    return api_key_of(admin("/_emulator/keys/" + server.api().seeded().api_key_id + "/regenerate", "{}"));
+  }
+
+  /// A new read-write key of the seeded project (with a rate limiter of its own in
+  /// the client process, which is per credential).
+  std::string create_api_key() {
+    return api_key_of(admin("/_emulator/keys",
+                            R"({"project_id":")" + server.api().seeded().project_id + R"(","type":"api_key"})"));
+  }
+
+  static std::string api_key_of(const std::string& body) {
     const std::string field = R"("api_key":")";
     const auto at = body.find(field);
     REQUIRE(at != std::string::npos);
