@@ -133,7 +133,10 @@ bool is_transient_batch_failure(const error_info& failure) noexcept {
 }
 
 bool is_refused_content(const error_info& failure) noexcept {
-  return failure.http_status == 400 || failure.http_status == 413 || failure.http_status == 422;
+  // The batch call's own answer only: a token endpoint's 400 (credentials_rejected,
+  // token_unavailable) says nothing about the items.
+  const int s = failure.http_status;
+  return (s == 400 || s == 413 || s == 422) && failure.code == errc_from_status(s);
 }
 
 batch_failure_decision decide_batch_failure(const error_info& failure, std::size_t items, std::uint32_t attempts,

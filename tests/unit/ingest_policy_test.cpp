@@ -175,6 +175,10 @@ TEST_CASE("whole-batch failures: resend, split, refuse or stop — every wait bo
     CHECK(decide_batch_failure(status(s), 2, 1, plenty, limits, 0).action == batch_action::split);
     CHECK(decide_batch_failure(status(s), 1, 1, plenty, limits, 0).action == batch_action::refuse);
   }
+  // A 400 from the token endpoint is about the credential, not the items: no split.
+  const error_info token_refused{.code = make_error_code(errc::credentials_rejected), .http_status = 400};
+  CHECK_FALSE(is_refused_content(token_refused));
+  CHECK(decide_batch_failure(token_refused, 100, 1, plenty, limits, 0).action == batch_action::stop);
   // The credential, the address, the certificate: the job stops, nothing is rejected.
   for (const auto& failure : {status(401, "invalid_token"), status(403, "insufficient_scope"), status(404),
                               transport(errc::certificate_rejected), transport(errc::credentials_rejected),
