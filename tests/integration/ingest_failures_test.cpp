@@ -386,3 +386,63 @@ TEST_CASE("ingest: rejected items stream to the file; the report keeps the first
   CHECK(rejects->lines() == count / 10);
   CHECK(report.accepted == count - count / 10);
 }
+
+TEST_CASE("ingest: a body refused whole (413) is split down to what the service takes, and the item at fault",
+          "[ingest][failures]") {
+  // A service that takes at most 7 items and 2,000 bytes per batch, behind an ingester
+  // that sends 100: every body is split until it fits; the one item over 2,000 bytes
+  // alone is refused for good with the service's 413.
+  live_emulator live({}, {.batch_items = 7, .batch_bytes = 2000});
+  constexpr std::uint64_t count = 200, oversized = 123;
+  const auto cfg = live.client_config();
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.max_items = 100, .max_in_flight = 2});
+        for (std::uint64_t p = 0; p < count; ++p) {
+          auto next = item(p);
+          if (p == oversized) next.document.body = std::string(3000, 'b');
+          co_await in.add(std::move(next));
+        }
+        co_return co_await in.finish();
+      },
+      60s);
+  CHECK_FALSE(report.stopped_by);
+  CHECK(report.accepted == count - 1);
+  REQUIRE(report.rejected == 1);
+  REQUIRE(report.rejected_items.size() == 1);
+  CHECK(report.rejected_items[0].position == oversized);
+  CHECK(report.rejected_items[0].status == 413);
+  auto expected = all_positions(count);
+  expected.erase(oversized);
+  check_exactly(live.documents(), expected);
+}
+
+TEST_CASE("ingest: an untrusted certificate or a failing token endpoint stops the job; nothing is rejected",
+          "[ingest][failures]") {
+  live_emulator live({.token_fail = true});
+  auto cfg = live.client_config();
+  cfg.retry.backoff = {.initial = 10ms, .max = 20ms};
+  const bool wrong_ca = GENERATE(true, false);
+  std::optional<live_emulator> other;
+  if (wrong_ca) {
+    other.emplace();  // its own CA, which never signed `live`'s certificate
+    cfg.transport.tls.ca_file = other->server.ca_file().string();
+  } else {
+    cfg.credentials = codex::client_credentials{.client_id = live.server.credentials().client_id,
+                                                .client_secret = codex::secret(live.server.credentials().client_secret)};
+  }
+  INFO((wrong_ca ? "a CA that did not sign the server's certificate" : "POST /auth/token answers 503"));
+  const auto report = codex::test::run_coroutine(
+      [&](asio::any_io_executor ex) -> asio::awaitable<codex::ingest_report> {
+        codex::client api(ex, cfg);
+        codex::ingester in(api, {.max_items = 10, .max_batch_attempts = 2, .backoff = {.initial = 10ms, .max = 20ms}});
+        co_return co_await add_all(in, 100, false);
+      },
+      60s);
+  REQUIRE(report.stopped_by);
+  CHECK(report.stopped_by->code == (wrong_ca ? errc::certificate_rejected : errc::token_unavailable));
+  CHECK(report.rejected == 0);
+  CHECK(report.accepted == 0);
+  CHECK(report.not_delivered == report.added);
+}

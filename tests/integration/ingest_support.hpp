@@ -33,11 +33,12 @@ struct temp_dir : codex::test::temp_dir {
 
 /// The emulator with a limit far above what the tests send (a batch is one request).
 struct live_emulator {
-  explicit live_emulator(emu::fault_options faults = {})
+  explicit live_emulator(emu::fault_options faults = {}, emu::field_limits limits = {})
       : server(emu::emulator_options{
             .state_dir = dir.path / "state",
             .threads = 2,
-            .service = emu::service_options{.rate_limit = {.limit = 100000, .window = 1s}, .faults = faults}}) {
+            .service = emu::service_options{
+                .rate_limit = {.limit = 100000, .window = 1s}, .faults = faults, .limits = limits}}) {
     fs::create_directories(dir.path / "state");
     server.start();
   }
