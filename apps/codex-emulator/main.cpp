@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
@@ -16,9 +17,17 @@ namespace {
 
 namespace emu = codex::emulator;
 
+double seconds_of(std::chrono::milliseconds duration) { return std::chrono::duration<double>(duration).count(); }
+
+std::chrono::milliseconds milliseconds_of(double seconds) {
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
+}
+
 struct command_line {
   emu::emulator_options options;
   std::string state_dir;
+  double head_timeout_seconds = seconds_of(options.head_timeout);
+  double body_timeout_seconds = seconds_of(options.body_timeout);
   double rate_window_seconds = 60;
   std::string rate_mode = "gcra";
   std::string retry_after = "seconds";
@@ -50,11 +59,22 @@ void add_flags(CLI::App& app, command_line& cl) {
   app.add_option("--max-documents", s.limits.max_documents, "Documents the emulator keeps at most")
       ->capture_default_str();
   app.add_option("--threads", o.threads, "Server threads")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--head-timeout", cl.head_timeout_seconds,
+                 "Seconds a request head may take from its first byte; then 408 and close")
+      ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--body-timeout", cl.body_timeout_seconds,
+                 "Seconds a request body may take in all; then 408 and close")
+      ->capture_default_str()->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--max-connections-per-address", o.max_connections_per_address,
+                 "Connections one client address may hold; more are closed at once")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
 }
 
 void apply(command_line& cl) {
   auto& s = cl.options.service;
-  s.rate_limit.window = std::chrono::milliseconds(std::llround(cl.rate_window_seconds * 1000));
+  cl.options.head_timeout = milliseconds_of(cl.head_timeout_seconds);
+  cl.options.body_timeout = milliseconds_of(cl.body_timeout_seconds);
+  s.rate_limit.window = milliseconds_of(cl.rate_window_seconds);
   s.anonymous_rate_limit.window = s.rate_limit.window;
   s.rate_limit.mode = cl.rate_mode == "gcra" ? emu::limiter_mode::gcra : emu::limiter_mode::fixed_window;
   s.anonymous_rate_limit.mode = s.rate_limit.mode;

@@ -86,6 +86,9 @@ void emulator::start() {
   server_opts.port = options_.port;
   server_opts.threads = options_.threads == 0 ? 1 : options_.threads;
   server_opts.limits.max_body = options_.service.limits.batch_bytes;
+  server_opts.head_timeout = options_.head_timeout;
+  server_opts.body_timeout = options_.body_timeout;
+  server_opts.max_connections_per_address = options_.max_connections_per_address;
   service* api = service_.get();
   server_ = std::make_unique<https_server>(
       server_opts, tls_identity{leaf.chain_pem, leaf.private_key_pem},

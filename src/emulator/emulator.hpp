@@ -5,6 +5,8 @@
 
 #include "emulator/service.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -19,6 +21,10 @@ struct emulator_options {
   std::string admin_token;            ///< X-Emulator-Admin; empty: a random one
   std::size_t threads = 1;            ///< server threads
   service_options service{};          ///< limits, token TTL, faults (its admin_token is ignored)
+  /// Slow and greedy clients (see server_options); the defaults are the server's.
+  std::chrono::milliseconds head_timeout = server_options{}.head_timeout;
+  std::chrono::milliseconds body_timeout = server_options{}.body_timeout;
+  std::size_t max_connections_per_address = server_options{}.max_connections_per_address;
 };
 
 /// Thread-safety: start() and stop() from one thread; the accessors from any thread

@@ -1,5 +1,7 @@
 #include "emulator/https_server.hpp"
 
+#include "emulator/request_clock.hpp"
+
 #include <codex/error.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -77,6 +79,15 @@ response_plan error_plan(int status, std::string_view code, std::string_view mes
   return plan;
 }
 
+/// Why a new connection is turned away at once, if it is.
+enum class admission { admit, server_full, address_full };
+
+admission admission_for(std::size_t open, std::size_t open_from_address, const server_options& options) {
+  if (open >= options.max_connections) return admission::server_full;
+  if (open_from_address >= options.max_connections_per_address) return admission::address_full;
+  return admission::admit;
+}
+
 asio::ssl::context make_tls_context(const tls_identity& identity) {
   asio::ssl::context context{asio::ssl::context::tls_server};
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -116,7 +127,7 @@ struct https_server::impl {
 
   asio::awaitable<void> accept_loop();
   void admit(tcp::socket socket);
-  void unregister(std::uint64_t connection_id);
+  void unregister(std::uint64_t connection_id, const std::string& remote_address);
   /// "req_" + a per-server random prefix + a counter: unique and cheap.
   std::string next_request_id();
   bool on_server_thread() const;
@@ -135,9 +146,11 @@ struct https_server::impl {
 
   // Live connections, so that stop() can drain and then close them. After io_: a
   // connection's socket must be destroyed before the io_context.
-  std::mutex registry_mutex_;
+  mutable std::mutex registry_mutex_;
   std::condition_variable registry_empty_;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection>> live_;
+  // How many of live_ each remote address holds; an address leaves when it holds none.
+  std::unordered_map<std::string, std::size_t> live_per_address_;
   bool stopping_ = false;
 
   std::atomic<std::uint64_t> accepts_{0};
@@ -145,6 +158,11 @@ struct https_server::impl {
   std::atomic<std::uint64_t> handshake_failures_{0};
   std::atomic<std::uint64_t> bad_requests_{0};
   std::atomic<std::uint64_t> too_large_{0};
+  std::atomic<std::uint64_t> head_too_large_{0};
+  std::atomic<std::uint64_t> head_timeouts_{0};
+  std::atomic<std::uint64_t> body_timeouts_{0};
+  std::atomic<std::uint64_t> refused_full_{0};
+  std::atomic<std::uint64_t> refused_per_address_{0};
   std::atomic<std::uint64_t> next_connection_id_{0};
   std::atomic<std::uint64_t> next_request_number_{0};
   std::uint32_t request_id_prefix_;
@@ -175,12 +193,15 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
   void force_close();
 
  private:
-  enum class phase { handshake, idle, busy, stalled, closing };
-  enum class read_outcome { ready, closed, malformed, too_large };
+  // `reading`: waiting for bytes of a request (the first one, or more of it).
+  enum class phase { handshake, reading, busy, stalled, closing };
+  enum class read_outcome { ready, closed, malformed, body_too_large, head_too_large, timed_out };
 
   asio::awaitable<bool> handshake();
   asio::awaitable<void> serve();
-  asio::awaitable<read_outcome> read_request(net::codec::request_reader& reader);
+  asio::awaitable<read_outcome> read_request(net::codec::request_reader& reader, request_clock& timing);
+  /// The error response to a request that cannot be served, counted in the stats.
+  response_plan refusal(read_outcome outcome, request_stage stage);
   response_plan call_handler(net::codec::server_request& request);
   asio::awaitable<bool> respond(response_plan& plan, bool head_request, bool keep_alive_requested);
   asio::awaitable<void> write_cut(std::size_t limit, bool reset);
@@ -204,6 +225,7 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
   clock::time_point deadline_{};
   clock::time_point armed_at_ = clock::time_point::max();
   bool timed_ = false;
+  bool read_expired_ = false;  // the watchdog ended a read at its deadline (not stop())
 
   phase phase_ = phase::handshake;
   bool draining_ = false;
@@ -230,14 +252,14 @@ asio::awaitable<void> https_server::impl::connection::run(std::shared_ptr<connec
     // Only allocation failures can get here; the connection ends, the server lives on.
   }
   self->force_close();
-  self->server_.unregister(self->context_.connection_id);
+  self->server_.unregister(self->context_.connection_id, self->context_.remote_address);
 }
 
 void https_server::impl::connection::begin_drain() {
   draining_ = true;
-  // Nothing in flight: no one is owed a response. An idle client gets a clean TLS
-  // close; a half-done handshake or a stall gets nothing.
-  if (phase_ == phase::idle) {
+  // Nothing in flight: no one is owed a response. A client we are reading from gets a
+  // clean TLS close; a half-done handshake or a stall gets nothing.
+  if (phase_ == phase::reading) {
     wind_down();
   } else if (phase_ == phase::handshake || phase_ == phase::stalled) {
     force_close();
@@ -273,9 +295,12 @@ asio::awaitable<void> https_server::impl::connection::watch(std::shared_ptr<conn
   while (!self->closed_) {
     const auto now = clock::now();
     if (self->timed_ && now >= self->deadline_) {
-      // An idle keep-alive connection is closed politely (the client may be about to
-      // reuse it); anything else that overran its deadline is cut off.
-      if (self->phase_ == phase::idle && !self->winding_down_) {
+      // A read that overran its deadline is ended, and the request loop finishes
+      // politely: an idle keep-alive connection gets a clean close (the client may be
+      // about to reuse it), a request half received its 408. Anything else that
+      // overran its deadline is cut off.
+      if (self->phase_ == phase::reading && !self->winding_down_) {
+        self->read_expired_ = true;
         self->wind_down();
         continue;
       }
@@ -304,19 +329,13 @@ asio::awaitable<bool> https_server::impl::connection::handshake() {
 asio::awaitable<void> https_server::impl::connection::serve() {
   while (!closed_) {
     net::codec::request_reader reader{server_.options_.limits};
-    const read_outcome outcome = co_await read_request(reader);
+    request_clock timing;
+    const read_outcome outcome = co_await read_request(reader, timing);
     if (outcome == read_outcome::closed) co_return;
     phase_ = phase::busy;
     clear_deadline();
-    if (outcome == read_outcome::too_large) {
-      server_.too_large_.fetch_add(1, std::memory_order_relaxed);
-      auto plan = error_plan(413, "payload_too_large", "The request body exceeds the server's limit.");
-      co_await respond(plan, false, false);
-      co_return;
-    }
-    if (outcome == read_outcome::malformed) {
-      server_.bad_requests_.fetch_add(1, std::memory_order_relaxed);
-      auto plan = error_plan(400, "bad_request", "The request is not valid HTTP/1.1.");
+    if (outcome != read_outcome::ready) {
+      auto plan = refusal(outcome, timing.stage());
       co_await respond(plan, false, false);
       co_return;
     }
@@ -328,8 +347,35 @@ asio::awaitable<void> https_server::impl::connection::serve() {
   }
 }
 
+response_plan https_server::impl::connection::refusal(read_outcome outcome, request_stage stage) {
+  auto count = [](std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); };
+  switch (outcome) {
+    case read_outcome::body_too_large:
+      count(server_.too_large_);
+      return error_plan(413, "payload_too_large", "The request body exceeds the server's limit.");
+    case read_outcome::head_too_large:
+      count(server_.head_too_large_);
+      return error_plan(431, "request_header_fields_too_large",
+                        "The request line and headers exceed the server's limit.");
+    case read_outcome::timed_out:
+      count(stage == request_stage::body ? server_.body_timeouts_ : server_.head_timeouts_);
+      return error_plan(408, "request_timeout", "The request was not received in time.");
+    case read_outcome::malformed:
+    case read_outcome::ready:   // never refused: serve() does not ask
+    case read_outcome::closed:  // no one to answer
+      break;
+  }
+  count(server_.bad_requests_);
+  return error_plan(400, "bad_request", "The request is not valid HTTP/1.1.");
+}
+
 asio::awaitable<https_server::impl::connection::read_outcome>
-https_server::impl::connection::read_request(net::codec::request_reader& reader) {
+https_server::impl::connection::read_request(net::codec::request_reader& reader, request_clock& timing) {
+  const request_time_limits limits{.idle = server_.options_.idle_timeout,
+                                   .head = server_.options_.head_timeout,
+                                   .body = server_.options_.body_timeout};
+  // Bytes left over from the previous request: its response has just ended.
+  if (in_end_ > in_begin_) timing.bytes_arrived(clock::now());
   bool continue_sent = false;
   for (;;) {
     if (in_end_ > in_begin_) {
@@ -337,13 +383,19 @@ https_server::impl::connection::read_request(net::codec::request_reader& reader)
       const std::size_t used = reader.put({in_.get() + in_begin_, in_end_ - in_begin_}, ec);
       in_begin_ += used;
       if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-      if (ec) co_return ec == errc::payload_too_large ? read_outcome::too_large : read_outcome::malformed;
+      if (ec == errc::payload_too_large) {
+        co_return reader.head_too_large() ? read_outcome::head_too_large : read_outcome::body_too_large;
+      }
+      if (ec) co_return read_outcome::malformed;
       if (reader.done()) co_return read_outcome::ready;
+      if (reader.header_done() && timing.stage() == request_stage::head) timing.body_expected(clock::now());
       if (!continue_sent && reader.header_done() && reader.expects_continue()) {
         continue_sent = true;
+        phase_ = phase::busy;  // a write: the watchdog must not take it for a read
         set_deadline(clock::now() + std::max(server_.options_.idle_timeout, min_write_timeout));
         auto [write_ec, n] = co_await asio::async_write(stream_, asio::buffer(continue_response), use_tuple);
-        if (write_ec) co_return read_outcome::closed;
+        if (write_ec || closed_) co_return read_outcome::closed;
+        timing.body_expected(clock::now());
       }
       if (used > 0 && in_end_ > in_begin_) continue;
     }
@@ -357,20 +409,28 @@ https_server::impl::connection::read_request(net::codec::request_reader& reader)
     // The header limit is below the capacity, so a full buffer means a broken parser
     // state rather than a legitimate request: refuse it.
     if (in_end_ == in_capacity_) co_return read_outcome::malformed;
-    phase_ = phase::idle;
+    phase_ = phase::reading;
     if (draining_) {
       co_await close_gracefully();
       co_return read_outcome::closed;
     }
-    set_deadline(clock::now() + server_.options_.idle_timeout);
+    set_deadline(timing.deadline(clock::now(), limits));
     auto [ec, n] = co_await stream_.async_read_some(
         asio::buffer(in_.get() + in_end_, in_capacity_ - in_end_), use_tuple);
+    // At the deadline the wait is over, even if bytes came in at that same moment: a
+    // request half received is owed its 408, an idle connection a polite close.
+    if (read_expired_) {
+      if (timing.stage() != request_stage::awaiting) co_return read_outcome::timed_out;
+      co_await close_gracefully();
+      co_return read_outcome::closed;
+    }
     if (ec) {
-      // Idle timeout or stop(): say goodbye properly. End of stream or reset: the
-      // client is gone and owed nothing.
+      // stop(): say goodbye properly. End of stream or reset: the client is gone and
+      // owed nothing.
       if (winding_down_) co_await close_gracefully();
       co_return read_outcome::closed;
     }
+    timing.bytes_arrived(clock::now());
     in_end_ += n;
   }
 }
@@ -548,27 +608,46 @@ asio::awaitable<void> https_server::impl::accept_loop() {
 
 void https_server::impl::admit(tcp::socket socket) {
   std::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  request_context context;
-  context.connection_id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // the client is already gone
-  context.remote_address = remote.address().to_string();
+  std::string address = remote.address().to_string();
 
-  auto conn = std::make_shared<connection>(*this, std::move(socket), std::move(context));
+  std::shared_ptr<connection> conn;
   {
     std::lock_guard lock{registry_mutex_};
     // Registering under the same lock that stop() takes to set stopping_ means no
     // connection can slip between stop()'s snapshot and its drain.
-    if (stopping_ || live_.size() >= options_.max_connections) return;  // closes the socket
+    if (stopping_) return;  // closes the socket
+    const auto held = live_per_address_.find(address);
+    switch (admission_for(live_.size(), held == live_per_address_.end() ? 0 : held->second, options_)) {
+      case admission::server_full:
+        refused_full_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      case admission::address_full:
+        refused_per_address_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      case admission::admit:
+        break;
+    }
+    // Built only once admitted, so that a flood of refused connections costs no TLS state.
+    socket.set_option(tcp::no_delay(true), ec);
+    request_context context;
+    context.connection_id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+    context.remote_address = address;
+    conn = std::make_shared<connection>(*this, std::move(socket), std::move(context));
     live_.emplace(conn->id(), conn);
+    ++live_per_address_[std::move(address)];
   }
   asio::co_spawn(conn->executor(), connection::run(conn), asio::detached);
 }
 
-void https_server::impl::unregister(std::uint64_t connection_id) {
+void https_server::impl::unregister(std::uint64_t connection_id, const std::string& remote_address) {
   std::lock_guard lock{registry_mutex_};
-  live_.erase(connection_id);
+  if (live_.erase(connection_id) == 0) return;
+  // Every admitted connection ends here exactly once (connection::run), so the count
+  // cannot drift, whichever way the connection closed.
+  const auto held = live_per_address_.find(remote_address);
+  if (held != live_per_address_.end() && --held->second == 0) live_per_address_.erase(held);
   if (live_.empty()) registry_empty_.notify_all();
 }
 
@@ -632,12 +711,23 @@ void https_server::impl::stop() {
 }
 
 server_stats https_server::impl::stats() const {
+  std::size_t open = 0;
+  {
+    std::lock_guard lock{registry_mutex_};
+    open = live_.size();
+  }
   return server_stats{
       .accepts = accepts_.load(std::memory_order_relaxed),
       .requests = requests_.load(std::memory_order_relaxed),
       .handshake_failures = handshake_failures_.load(std::memory_order_relaxed),
       .bad_requests = bad_requests_.load(std::memory_order_relaxed),
       .too_large = too_large_.load(std::memory_order_relaxed),
+      .head_too_large = head_too_large_.load(std::memory_order_relaxed),
+      .head_timeouts = head_timeouts_.load(std::memory_order_relaxed),
+      .body_timeouts = body_timeouts_.load(std::memory_order_relaxed),
+      .refused_full = refused_full_.load(std::memory_order_relaxed),
+      .refused_per_address = refused_per_address_.load(std::memory_order_relaxed),
+      .open_connections = open,
   };
 }
 

@@ -35,7 +35,7 @@ struct response_plan {
 /// Where a request came from.
 struct request_context {
   std::string remote_address;          ///< e.g. "127.0.0.1"
-  std::uint64_t connection_id = 0;     ///< 1, 2, ... in accept order
+  std::uint64_t connection_id = 0;     ///< 1, 2, ... in the order connections were admitted
   std::uint64_t request_on_connection = 0;  ///< 1 for the first request of a connection
 };
 
@@ -55,10 +55,26 @@ struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;                          ///< 0: an ephemeral port
   std::size_t threads = 1;                         ///< event-loop threads
-  net::codec::request_reader::limits limits{};     ///< over max_body: 413 without reading the body
-  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);   ///< close keep-alive connections idle this long
+  /// Over max_body: 413 without reading the body; a head over max_header: 431.
+  net::codec::request_reader::limits limits{};
+  /// Any one read: a keep-alive connection idle this long is closed (politely); a
+  /// request half received is answered 408.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  /// A request head not complete this long after its first byte is answered 408 and
+  /// the connection closed, however often bytes trickle in. The wait for that first
+  /// byte is idle_timeout's (when it came with the previous request, the clock starts
+  /// at the end of the previous response).
+  std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
+  /// A body not complete this long after its head (or after the 100 Continue the head
+  /// asked for) is answered 408, and the connection closed. A total rather than a
+  /// minimum rate: simpler to reason about, and 60 s carries max_body (8 MiB by default)
+  /// at 140 KB/s, far below what a loopback or LAN client sends.
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(5);   ///< stop(): how long in-flight requests may take
   std::size_t max_connections = 4096;              ///< beyond it, new connections are closed at once
+  /// Beyond it, a new connection from an address that already holds this many is
+  /// closed at once (no TLS, no response): one client cannot take every slot.
+  std::size_t max_connections_per_address = 256;
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);  ///< a TLS handshake not done by then is dropped
 };
 
@@ -69,6 +85,12 @@ struct server_stats {
   std::uint64_t handshake_failures = 0;
   std::uint64_t bad_requests = 0;       ///< malformed HTTP answered with 400
   std::uint64_t too_large = 0;          ///< bodies over the limit answered with 413
+  std::uint64_t head_too_large = 0;     ///< heads over the limit answered with 431
+  std::uint64_t head_timeouts = 0;      ///< heads not received in time (head_timeout or idle_timeout): 408
+  std::uint64_t body_timeouts = 0;      ///< bodies not received in time (body_timeout or idle_timeout): 408
+  std::uint64_t refused_full = 0;       ///< connections closed at accept: max_connections reached
+  std::uint64_t refused_per_address = 0;  ///< connections closed at accept: their address held max_connections_per_address
+  std::uint64_t open_connections = 0;   ///< connections being served at the time of the snapshot
 };
 
 /// Thread-safety: every member may be called from any thread.

@@ -205,6 +205,7 @@ std::size_t request_reader::put(std::span<const char> bytes, std::error_code& ec
   beast_error beast_ec;
   const std::size_t used = parser_->put(boost::asio::const_buffer(bytes.data(), bytes.size()), beast_ec);
   ec = map_parse_error(beast_ec, errc::payload_too_large);
+  head_too_large_ = beast_ec == http::error::header_limit;
   return used;
 }
 

@@ -74,7 +74,8 @@ struct server_request {
 };
 
 /// Parses one request. Errors: payload_too_large (body over the limit — detected
-/// from Content-Length before the body is read), protocol_error, connection_closed.
+/// from Content-Length before the body is read — or head over the limit: see
+/// head_too_large()), protocol_error, connection_closed.
 class request_reader {
  public:
   struct limits {
@@ -93,6 +94,9 @@ class request_reader {
   /// The header is complete and asks for "Expect: 100-continue": the server
   /// should send "HTTP/1.1 100 Continue" before reading the body (curl waits otherwise).
   bool expects_continue() const noexcept;
+  /// put() failed with payload_too_large because of the head (request line and
+  /// headers over max_header), not the body: a server answers 431 rather than 413.
+  bool head_too_large() const noexcept { return head_too_large_; }
   /// Moves the parsed request out; only after done().
   server_request release();
 
@@ -101,6 +105,7 @@ class request_reader {
   static constexpr std::size_t storage_size = 1024;
   alignas(std::max_align_t) unsigned char storage_[storage_size];
   parser* parser_;
+  bool head_too_large_ = false;
 };
 
 /// Appends a response's status line and headers to `out` (Beast's serializer), with

@@ -143,6 +143,13 @@ TEST_CASE("codec: server side reads requests and refuses big bodies from the hea
   // 413 is decided from Content-Length alone: the body is never read.
   codec::request_reader limited({.max_body = 100, .max_header = 1024});
   CHECK(feed(limited, "POST / HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n", 1000) == errc::payload_too_large);
+  CHECK_FALSE(limited.head_too_large());
+
+  // A head over max_header is too large too, but must be told apart: it is a 431.
+  codec::request_reader small_head({.max_body = 100, .max_header = 1024});
+  const std::string big_head = "GET / HTTP/1.1\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n";
+  CHECK(feed(small_head, big_head, 512) == errc::payload_too_large);
+  CHECK(small_head.head_too_large());
 
   codec::request_reader expecting({});
   std::error_code ec;
