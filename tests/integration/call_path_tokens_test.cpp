@@ -515,6 +515,7 @@ TEST_CASE("a token, key or header holding CR LF is never sent: the call fails ty
 
   SECTION("from the token endpoint: refused when decoded, so never cached nor sent") {
     const auto outcome = call_account(codex::test::client_credential("cid_scripted", "cs_scripted_secret_0123456789"));
+    CHECK(injected_headers == 0);
     REQUIRE_FALSE(outcome.ok);
     CHECK(outcome.error.code == errc::token_unavailable);
     CHECK(outcome.error.message.find("access_token is malformed") != std::string::npos);
@@ -528,6 +529,7 @@ TEST_CASE("a token, key or header holding CR LF is never sent: the call fails ty
                        codex::test::api_key(std::string("cdx_0123456789\0X-Injected: 1", 28))}) {
       try {
         (void)call_account(creds);
+        CHECK(injected_headers == 0);
         FAIL("the client accepted a credential with a control character");
       } catch (const codex::error& e) {
         CHECK(e.code() == errc::invalid_argument);
@@ -539,6 +541,7 @@ TEST_CASE("a token, key or header holding CR LF is never sent: the call fails ty
     codex::net::header_list headers;
     headers.add("If-Match", "1\r\nX-Injected: 1");
     const auto outcome = call_account(codex::test::api_key("cdx_0123456789abcdef0123456789abcdef01234567"), headers);
+    CHECK(injected_headers == 0);
     REQUIRE_FALSE(outcome.ok);
     CHECK(outcome.error.code == errc::invalid_argument);
     CHECK(outcome.error.message.find("If-Match") != std::string::npos);
