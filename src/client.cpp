@@ -23,6 +23,23 @@ net::url parse_base_url(const std::string& text) {
   return std::move(*parsed);
 }
 
+/// An API key or a token is sent in a header — as Basic's base64 too, which would hide
+/// a line break from the codec's check but still send a credential that cannot be right.
+config with_sendable_credentials(config cfg) {
+  auto refuse = [](std::string_view what) {
+    throw codex::error(error_info{.code = make_error_code(errc::invalid_argument),
+                                  .message = std::string(what) + " holds CR, LF, NUL or another control character, "
+                                                                 "which no HTTP header may carry"});
+  };
+  if (const auto* key = std::get_if<api_key_credentials>(&cfg.credentials);
+      key && !net::is_valid_field_value(key->key.reveal()))
+    refuse("the API key");
+  if (const auto* token = std::get_if<access_token_credentials>(&cfg.credentials);
+      token && !net::is_valid_field_value(token->token.reveal()))
+    refuse("the access token");
+  return cfg;
+}
+
 /// The limiter's key: which credential's budget a request spends (never the secret).
 std::string limiter_identity(const credentials& creds, const net::url& base) {
   const std::string origin = base.to_string();
@@ -119,7 +136,7 @@ struct client::impl {
 };
 
 client::client(asio::any_io_executor executor, config configuration)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(configuration))) {}
+    : impl_(std::make_shared<impl>(std::move(executor), with_sendable_credentials(std::move(configuration)))) {}
 
 client::~client() = default;
 

@@ -1,5 +1,6 @@
 // whoami and token.
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 #include <codex/auth/jwt.hpp>
 #include <codex/json/decode.hpp>
@@ -50,11 +51,11 @@ asio::awaitable<int> whoami(client& api, bool json) {
         .key("scopes").begin_array();
     for (const auto& scope : me->scopes) w.string(scope);
     w.end_array().end_object();
-    std::cout << out << "\n";
+    std::cout << printable_json(out) << "\n";
   } else {
-    std::cout << "project:    " << me->project.name << " (" << me->project.id << ")\n"
-              << "permission: " << me->project.permission << "\n"
-              << "credential: " << me->credential.type << " " << me->credential.prefix << "\n";
+    std::cout << "project:    " << printable(me->project.name) << " (" << printable(me->project.id) << ")\n"
+              << "permission: " << printable(me->project.permission) << "\n"
+              << "credential: " << printable(me->credential.type) << " " << printable(me->credential.prefix) << "\n";
   }
   co_return exit_ok;
 }
@@ -95,10 +96,10 @@ asio::awaitable<int> token(client& api, bool json, bool show) {
     w.begin_object().key("scope").string(grant->scope).key("expires_in").int64(grant->expires_in).key("expires_at").string(expires);
     if (show) w.key("access_token").string(grant->access_token);
     w.end_object();
-    std::cout << out << "\n";
+    std::cout << printable_json(out) << "\n";
   } else {
-    std::cout << "scope:   " << grant->scope << "\nexpires: " << expires << "\n";
-    if (show) std::cout << "token:   " << grant->access_token << "\n";
+    std::cout << "scope:   " << printable(grant->scope) << "\nexpires: " << expires << "\n";
+    if (show) std::cout << "token:   " << printable(grant->access_token) << "\n";
   }
   OPENSSL_cleanse(grant->access_token.data(), grant->access_token.size());
   co_return exit_ok;

@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include "terminal_text.hpp"
+
 #include <codex/auth/scrubber.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -87,11 +89,11 @@ result<config> resolve_config(const settings& flags) {
     cfg.limiter = std::move(*choice);
   }
   if (std::holds_alternative<anonymous_credentials>(cfg.credentials)) source = "none (anonymous)";
-  std::cerr << "codex: credentials from " << source << "\n";
+  std::cerr << "codex: credentials from " << printable(source) << "\n";
   return cfg;
 }
 
-void print_error(const error_info& info) { std::cerr << "codex: " << auth::scrub(info.describe()) << "\n"; }
+void print_error(const error_info& info) { std::cerr << "codex: " << printable(auth::scrub(info.describe())) << "\n"; }
 
 int run(const config& cfg, std::function<asio::awaitable<int>(client&)> command) {
   asio::io_context io;
@@ -110,7 +112,7 @@ int run(const config& cfg, std::function<asio::awaitable<int>(client&)> command)
         print_error(e.info());
         status = exit_code_for(e.code());
       } catch (const std::exception& e) {
-        std::cerr << "codex: " << auth::scrub(e.what()) << "\n";
+        std::cerr << "codex: " << printable(auth::scrub(e.what())) << "\n";
         status = exit_failure;
       }
     });

@@ -45,7 +45,9 @@ struct settings {
 /// credentials.json. Says on stderr which source the credentials came from.
 result<config> resolve_config(const settings& flags);
 
-/// Prints an error as one line on stderr ("codex: ..."); never a secret (messages are scrubbed).
+/// Prints an error as one line on stderr ("codex: ..."); never a secret (messages are
+/// scrubbed), never a raw control character (the server's code and message are
+/// printable()).
 void print_error(const error_info& info);
 
 /// Runs a command coroutine to completion and returns its exit code.

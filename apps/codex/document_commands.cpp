@@ -1,5 +1,6 @@
 // get, list, put, delete.
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 #include <codex/api/documents.hpp>
 #include <codex/json/decode.hpp>
@@ -16,10 +17,11 @@ void print_document(const document& doc, bool json) {
   if (json) {
     std::string out;
     json::encode(doc, out);
-    std::cout << out << "\n";
+    std::cout << printable_json(out) << "\n";
     return;
   }
-  std::cout << doc.id << "  v" << doc.version << (doc.is_public ? "  public" : "") << "  " << doc.title << "\n";
+  std::cout << printable(doc.id) << "  v" << doc.version << (doc.is_public ? "  public" : "") << "  "
+            << printable(doc.title) << "\n";
 }
 
 template <class T>
@@ -36,10 +38,13 @@ asio::awaitable<int> get(client& api, bool json, std::string id) {
   if (json) {
     print_document(*doc, true);
   } else {
-    std::cout << "id:       " << doc->id << "\nversion:  " << doc->version << "\npublic:   " << (doc->is_public ? "yes" : "no")
-              << "\ntitle:    " << doc->title << "\ntags:     ";
-    for (const auto& tag : doc->tags) std::cout << tag << " ";
-    std::cout << "\nupdated:  " << doc->updated_at << "\n\n" << doc->body << "\n";
+    // The body too is shown escaped, line breaks included: it is the server's text
+    // (--json gives it as data).
+    std::cout << "id:       " << printable(doc->id) << "\nversion:  " << doc->version
+              << "\npublic:   " << (doc->is_public ? "yes" : "no") << "\ntitle:    " << printable(doc->title)
+              << "\ntags:     ";
+    for (const auto& tag : doc->tags) std::cout << printable(tag) << " ";
+    std::cout << "\nupdated:  " << printable(doc->updated_at) << "\n\n" << printable(doc->body) << "\n";
   }
   co_return exit_ok;
 }
@@ -49,7 +54,8 @@ asio::awaitable<int> list(client& api, bool json, list_options options, bool all
     auto page = co_await api.documents().try_list(std::move(options));
     if (!page) co_return fail_with(page);
     for (const auto& doc : page->data) print_document(doc, json);
-    if (page->next_cursor && !json) std::cerr << "codex: more: --cursor " << *page->next_cursor << " (or --all)\n";
+    if (page->next_cursor && !json)
+      std::cerr << "codex: more: --cursor " << printable(*page->next_cursor) << " (or --all)\n";
     co_return exit_ok;
   }
   auto stream = api.documents().list_all(std::move(options));
@@ -69,7 +75,7 @@ asio::awaitable<int> put(client& api, bool json, std::string file) {
   } else {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-      std::cerr << "codex: cannot read " << file << "\n";
+      std::cerr << "codex: cannot read " << printable(file) << "\n";
       co_return exit_usage;
     }
     text.assign(std::istreambuf_iterator<char>(in), {});
@@ -88,7 +94,7 @@ asio::awaitable<int> remove(client& api, bool json, std::string id) {
   if (json) {
     std::cout << "{\"deleted\":true}\n";
   } else {
-    std::cout << "deleted " << id << "\n";
+    std::cout << "deleted " << printable(id) << "\n";
   }
   co_return exit_ok;
 }

@@ -2,11 +2,14 @@
 // runs one subcommand; each subcommand lives in its own file.
 
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -33,6 +36,66 @@ void add_global_flags(CLI::App& app, codex::cli::settings& s) {
   app.add_flag("--json", s.json, "Machine-readable output");
 }
 
+/// Whether `argument` is the name of a flag or subcommand of `app` or of its subcommands.
+bool is_known_name(const CLI::App& app, std::string_view argument) {
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& name : option->get_lnames())
+      if (argument == "--" + name) return true;
+    for (const auto& name : option->get_snames())
+      if (argument == "-" + name) return true;
+  }
+  for (const CLI::App* sub : app.get_subcommands(nullptr))
+    if (argument == sub->get_name() || is_known_name(*sub, argument)) return true;
+  return false;
+}
+
+bool is_word_byte(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+}
+
+/// CLI11's messages quote what they refuse ("The following argument was not expected:
+/// cdx_…"), and a misplaced argument may well be a secret: every argument but a flag or
+/// subcommand name or a plain number is replaced with its position ("<argument 2>"),
+/// and the value of a "--name=value" argument likewise.
+std::string without_arguments(const std::string& message, const CLI::App& app, int argc, char** argv) {
+  struct quoted {
+    std::string text;
+    int position;
+  };
+  std::vector<quoted> values;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view argument = argv[i];
+    if (is_known_name(app, argument)) continue;
+    if (const auto equals = argument.find('='); argument.starts_with('-') && equals != std::string_view::npos)
+      argument.remove_prefix(equals + 1);
+    const bool number = std::all_of(argument.begin(), argument.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!number) values.push_back({std::string(argument), i});
+  }
+  // Longest first, so that an argument inside a longer one does not leave the rest shown.
+  std::stable_sort(values.begin(), values.end(), [](const quoted& a, const quoted& b) { return a.text.size() > b.text.size(); });
+  auto quoted_at = [&](std::size_t at) -> const quoted* {
+    for (const auto& value : values) {
+      const std::size_t end = at + value.text.size();
+      if (value.text.empty() || message.compare(at, value.text.size(), value.text) != 0) continue;
+      // Whole words only: an argument "key" is not the start of "keyboard".
+      const bool starts = at == 0 || !is_word_byte(message[at - 1]) || !is_word_byte(value.text.front());
+      const bool ends = end == message.size() || !is_word_byte(message[end]) || !is_word_byte(value.text.back());
+      if (starts && ends) return &value;
+    }
+    return nullptr;
+  };
+  std::string out;
+  for (std::size_t at = 0; at < message.size();) {
+    if (const quoted* value = quoted_at(at)) {
+      out += "<argument " + std::to_string(value->position) + ">";
+      at += value->text.size();
+    } else {
+      out += message[at++];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,11 +106,11 @@ int main(int argc, char** argv) {
   // Global flags also after the subcommand (`codex whoami --json`); set before the
   // subcommands are added, which inherit both settings.
   app.fallthrough();
-  // A usage error is one line on stderr, like every other error.
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    std::string line = std::string("codex: ") + e.what() + " (see codex --help)";
+  // A usage error is one line on stderr, like every other error, and shows no argument.
+  app.failure_message([&app, argc, argv](const CLI::App*, const CLI::Error& e) {
+    std::string line = without_arguments(e.what(), app, argc, argv);
     std::replace(line.begin(), line.end(), '\n', ' ');
-    return line + "\n";
+    return "codex: " + cli::printable(line) + " (see codex --help)\n";
   });
   cli::settings settings;
   add_global_flags(app, settings);

@@ -41,7 +41,8 @@ struct api_request {
 /// executor's context. Clients of the same credential in one process share one rate
 /// limiter and (for client credentials) one token cache.
 /// Errors: the constructor throws codex::error for an unusable configuration (a base
-/// URL that is not https, an unreadable CA file); calls never throw — they return
+/// URL that is not https, an unreadable CA file, an API key or access token holding a
+/// control character: errc::invalid_argument); calls never throw — they return
 /// codex::result, whose value() throws codex::error.
 class client {
  public:

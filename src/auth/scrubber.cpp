@@ -50,6 +50,26 @@ std::size_t run_length(std::string_view text, std::size_t from, bool (*accept)(c
   return n - from;
 }
 
+// Sensitive names that are also everyday words: in prose ("token: bad signature") they
+// are followed by a word, where a credential would be.
+bool is_also_a_word(std::string_view name) noexcept {
+  auto is = [&](std::string_view word) { return name.size() == word.size() && iends_with(name, word); };
+  return is("token") || is("secret");
+}
+
+bool is_letter(char c) noexcept { return lower(c) >= 'a' && lower(c) <= 'z'; }
+
+// An everyday word at the start of `text`: 1 to 24 letters, then nothing that could
+// carry on a credential (a digit, '_', '-', '+', '/', '=', or a '.' before more of it).
+bool starts_with_word(std::string_view text) noexcept {
+  const std::size_t n = run_length(text, 0, is_letter);
+  if (n == 0 || n > 24) return false;
+  if (n == text.size()) return true;
+  const char next = text[n];
+  if (next == '.') return n + 1 == text.size() || !is_base64url(text[n + 1]);
+  return !is_base64(next) && next != '-' && next != '_';
+}
+
 class scrubber {
  public:
   explicit scrubber(std::string_view text) : text_(text) { out_.reserve(text.size()); }
@@ -106,13 +126,17 @@ class scrubber {
       pos_ = p;
       return true;
     }
-    if (p < text_.size() && (text_[p] == '"' || text_[p] == '\'')) ++p;
+    const bool quoted_name = p < text_.size() && (text_[p] == '"' || text_[p] == '\'');
+    if (quoted_name) ++p;
     while (p < text_.size() && is_space(text_[p])) ++p;
     if (p >= text_.size() || (text_[p] != ':' && text_[p] != '=')) return false;
-    ++p;
+    const char separator = text_[p++];
     while (p < text_.size() && is_space(text_[p])) ++p;
     out_ += text_.substr(pos_, p - pos_);
     pos_ = p;
+    // A JSON key or a name=value pair is a field whatever its value; "token: bad" is prose.
+    const bool prose = !quoted_name && separator == ':' && is_also_a_word(name);
+    if (prose && starts_with_word(text_.substr(pos_))) return true;  // the rest is scrubbed as any text
     mask_value(iends_with(name, "authorization"));
     return true;
   }

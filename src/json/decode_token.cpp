@@ -2,12 +2,15 @@
 #include "json/decode_support.hpp"
 
 #include <codex/json/decode.hpp>
+#include <codex/net/http_message.hpp>
+
+#include <openssl/crypto.h>
 
 namespace codex::json {
 
 result<token_response> decode_token_response(const std::string& body) {
   using detail::failure;
-  return detail::decode_object<token_response>(
+  auto decoded = detail::decode_object<token_response>(
       body, "token", [](simdjson::ondemand::object& root, token_response& out, failure& f) {
         detail::required_fields required;
         for (auto member : root) {
@@ -30,6 +33,15 @@ result<token_response> decode_token_response(const std::string& body) {
         static constexpr const char* names[] = {"access_token", "expires_in"};
         if (!f) required.check(0x3, names, f);
       });
+  // The token goes into an Authorization header as it is: one with a line break would
+  // add headers of the server's choosing to every request. Refused here, it is never cached.
+  if (decoded && !net::is_valid_field_value(decoded->access_token)) {
+    OPENSSL_cleanse(decoded->access_token.data(), decoded->access_token.size());
+    return error_info{.code = make_error_code(errc::decode_error),
+                      .message = "token: the access_token is malformed: it holds CR, LF, NUL or another control "
+                                 "character, which no HTTP header may carry"};
+  }
+  return decoded;
 }
 
 }  // namespace codex::json

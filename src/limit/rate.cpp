@@ -40,7 +40,14 @@ std::optional<std::int64_t> unit_ns(std::string_view unit) noexcept {
   return std::nullopt;
 }
 
-result<rate_limit> invalid() { return errc::invalid_argument; }
+// Says what is wrong and what is expected, never echoing the text: it may have been a
+// secret pasted into the wrong variable or flag.
+result<rate_limit> invalid(std::string_view what_is_wrong) {
+  return error_info{.code = make_error_code(errc::invalid_argument),
+                    .message = std::string(what_is_wrong) +
+                               "; expected LIMIT/[N]UNIT[,burst=B] with UNIT one of ns, us, ms, s, m, h, "
+                               "e.g. 1000/60s or 10/s,burst=20"};
+}
 
 }  // namespace
 
@@ -57,31 +64,34 @@ result<rate_limit> parse_rate_limit(std::string_view text) {
   std::string_view s = trim(text);
   rate_limit rate;
   const auto limit = take_number(s);
-  if (!limit || s.empty() || s.front() != '/') return invalid();
+  if (!limit || s.empty() || s.front() != '/') return invalid("not a rate: it must start with a whole number and '/'");
   s.remove_prefix(1);
   rate.limit = *limit;
 
   std::uint64_t count = 1;
   if (!s.empty() && s.front() >= '0' && s.front() <= '9') {
     const auto n = take_number(s);
-    if (!n) return invalid();
+    if (!n) return invalid("the period's count is too large");
     count = *n;
   }
   const auto comma = s.find(',');
   const auto unit = unit_ns(trim(s.substr(0, comma)));
-  if (!unit || count == 0 || count > static_cast<std::uint64_t>(max_ns / *unit)) return invalid();
+  if (!unit) return invalid("the period's unit is missing or unknown");
+  if (count == 0) return invalid("the period is zero");
+  if (count > static_cast<std::uint64_t>(max_ns / *unit)) return invalid("the period is too long");
   rate.period = nanoseconds(static_cast<std::int64_t>(count) * *unit);
 
   if (comma != std::string_view::npos) {
     std::string_view option = trim(s.substr(comma + 1));
     constexpr std::string_view key = "burst=";
-    if (option.substr(0, key.size()) != key) return invalid();
+    if (option.substr(0, key.size()) != key) return invalid("the only option after ',' is burst=B");
     option.remove_prefix(key.size());
     const auto burst = take_number(option);
-    if (!burst || !option.empty()) return invalid();
+    if (!burst || !option.empty()) return invalid("burst= takes a whole number");
     rate.burst = *burst;
   }
-  if (!rate.valid()) return invalid();
+  if (!rate.valid())
+    return invalid("the limit and the burst must be at least 1, with at most one request per nanosecond");
   return rate;
 }
 

@@ -70,6 +70,13 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
                                                                  clock::time_point deadline,
                                                                  exchange_limits limits) {
   exchange_outcome outcome;
+  // A head the codec refuses is refused before anything is armed or opened: the
+  // connection stays as good as it was, and not one byte reaches the server.
+  write_buffer_.clear();
+  if (auto head = codec::write_request_head(*request, host_header_, write_buffer_); !head) {
+    outcome.response = head.error();
+    co_return outcome;
+  }
   busy_ = true;
   timed_out_ = false;
   auto fail = [&](std::error_code ec) {
@@ -85,8 +92,6 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
     if (auto ec = co_await connect()) co_return fail(ec);
   }
 
-  write_buffer_.clear();
-  codec::write_request_head(*request, host_header_, write_buffer_);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(write_buffer_), asio::buffer(request->body)};
   if (auto [ec, written] = co_await asio::async_write(stream_, buffers, use_tuple); ec) co_return fail(classify(ec));
 

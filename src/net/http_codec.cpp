@@ -120,6 +120,10 @@ void copy_fields(const Fields& from, header_list& to) {
   for (const auto& field : from) to.add(std::string(field.name_string()), std::string(field.value()));
 }
 
+error_info refuse(std::string message) {
+  return error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)};
+}
+
 bool method_has_body(http_method m) {
   return m == http_method::post || m == http_method::put || m == http_method::patch;
 }
@@ -128,13 +132,32 @@ bool method_has_body(http_method m) {
 
 // ---- client side -------------------------------------------------------------
 
-void write_request_head(const http_request& request, std::string_view host, std::string& out) {
+// Beast writes names, values and the target as given: a CR or LF in any of them would
+// end a line early and let the rest be read as headers of the sender's choosing.
+result<void> check_request_head(const http_request& request, std::string_view host) {
+  const bool target_ok = !request.target.empty() && std::all_of(request.target.begin(), request.target.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte > 0x20 && byte < 0x7F;
+  });
+  if (!target_ok) return refuse("the request target is empty or holds a space, a control character or a non-ASCII byte");
+  if (!is_valid_field_value(host)) return refuse("the Host header holds a control character");
+  for (const auto& [name, value] : request.headers) {
+    if (!is_valid_field_name(name)) return refuse("a header name is empty or holds a character other than those of an HTTP token");
+    if (!is_valid_field_value(value))
+      return refuse("the value of header " + name + " holds CR, LF, NUL or another control character, which HTTP forbids");
+  }
+  return {};
+}
+
+result<void> write_request_head(const http_request& request, std::string_view host, std::string& out) {
+  if (auto refused = check_request_head(request, host); !refused) return refused;
   http::request<http::empty_body> head{to_verb(request.method), request.target, 11};
   head.set(http::field::host, host);
   for (const auto& [name, value] : request.headers) head.insert(name, value);
   if (!request.body.empty() || method_has_body(request.method)) head.content_length(request.body.size());
   http::serializer<true, http::empty_body> serializer{head};
   serialize_into(serializer, out);
+  return {};
 }
 
 struct response_reader::parser : http::response_parser<padded_string_body> {};

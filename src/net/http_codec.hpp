@@ -7,6 +7,7 @@
 // put(): the caller reads bytes from its own (standalone Asio) socket and feeds them.
 
 #include <codex/net/http_message.hpp>
+#include <codex/result.hpp>
 
 #include <cstddef>
 #include <span>
@@ -18,11 +19,21 @@ namespace codex::net::codec {
 
 // ---- client side -------------------------------------------------------------
 
+/// Whether `request` (with this Host) can be written as the head it describes and no
+/// other: errc::invalid_argument when the target is empty or holds a space, control or
+/// non-ASCII byte, a field name is not a token, or the Host or a field value holds CR,
+/// LF, NUL or another control character (is_valid_field_value) — bytes that would end
+/// a line early and start headers of the sender's choosing. The message names the
+/// field, never its value (it may be a credential). Pure.
+result<void> check_request_head(const http_request& request, std::string_view host);
+
 /// Appends the request line and header block of `request` to `out` (Beast's
 /// serializer, split mode). The body is not copied: the caller writes
 /// request.body right after `out`. Adds Host, Content-Length (when a body or a
 /// method that carries one) and keeps the caller's other fields.
-void write_request_head(const http_request& request, std::string_view host, std::string& out);
+/// Every request the SDK sends passes here, so no head that check_request_head()
+/// refuses is ever written: its error is returned and `out` is left as it was.
+result<void> write_request_head(const http_request& request, std::string_view host, std::string& out);
 
 /// Parses one response. Make a new one per response (a parser is single-use).
 /// Errors from put()/finish(): protocol_error, response_too_large, connection_closed.

@@ -25,6 +25,21 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
          });
 }
 
+bool is_valid_field_name(std::string_view name) noexcept {
+  constexpr std::string_view symbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           symbols.find(c) != std::string_view::npos;
+  });
+}
+
+bool is_valid_field_value(std::string_view value) noexcept {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && byte != '\t') || byte == 0x7F;
+  });
+}
+
 void header_list::set(std::string_view name, std::string value) {
   erase(name);
   fields_.emplace_back(std::string(name), std::move(value));

@@ -3,6 +3,7 @@
 #include "detail/wakeup.hpp"
 #include "net/transport_access.hpp"
 #include "net/connection.hpp"
+#include "net/http_codec.hpp"
 #include "net/tls_context.hpp"
 
 #include <asio/this_coro.hpp>
@@ -136,6 +137,13 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
                                                               transport::clock::time_point deadline,
                                                               bool retry_if_unsent) {
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
+  // The codec would refuse this head on the connection too; refused here, it takes no
+  // pool slot and counts as no request. The message names the field, never its value.
+  if (auto head = codec::check_request_head(request, self->origin.authority()); !head) {
+    error_info failure = head.error();
+    failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " not sent: " + failure.message;
+    co_return failure;
+  }
   const bool may_resend = retry_if_unsent || is_idempotent(request.method);
   const exchange_limits limits{self->options.max_response_body, self->options.max_response_header};
 

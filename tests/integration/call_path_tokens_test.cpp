@@ -483,3 +483,73 @@ TEST_CASE("a server that echoes the credentials in its error messages does not l
   }
   require_no_secret_in(texts.all(), secrets);
 }
+
+// ---- header injection ----------------------------------------------------------------
+
+TEST_CASE("a token, key or header holding CR LF is never sent: the call fails typed and the server sees no extra header",
+          "[tokens][injection]") {
+  // A token endpoint that hands out a token with a line break would otherwise add a
+  // header of its choosing to every Bearer request.
+  const std::string injected_token = R"(eyJinjected.secret\r\nX-Injected: 1)";  // JSON-escaped
+  const std::string raw_token = "eyJinjected.secret\r\nX-Injected: 1";
+  seen_requests seen;
+  std::atomic<int> injected_headers{0};
+  codex::test::test_server server{[&](server_request& request, const request_context&) {
+    seen.add(request);
+    if (request.headers.contains("X-Injected")) ++injected_headers;
+    if (request.target == "/v1/auth/token") return json_response(200, token_response(injected_token, 3600));
+    return json_response(200, R"({"ok":true})");
+  }};
+  auto observer = std::make_shared<codex::test::recording_observer>();
+  auto call_account = [&](codex::credentials creds, codex::net::header_list headers = {}) {
+    auto cfg = scripted_client(server, std::move(creds));
+    cfg.observer = observer;
+    return codex::test::run_coroutine([&](auto executor) -> asio::awaitable<call_outcome> {
+      codex::client api{executor, cfg};
+      auto request = codex::test::get("/account");
+      request.headers = headers;
+      co_return co_await codex::test::call(api, std::move(request));
+    });
+  };
+  collected_texts texts;
+
+  SECTION("from the token endpoint: refused when decoded, so never cached nor sent") {
+    const auto outcome = call_account(codex::test::client_credential("cid_scripted", "cs_scripted_secret_0123456789"));
+    CHECK(injected_headers == 0);
+    REQUIRE_FALSE(outcome.ok);
+    CHECK(outcome.error.code == errc::token_unavailable);
+    CHECK(outcome.error.message.find("access_token is malformed") != std::string::npos);
+    CHECK(seen.count("/v1/auth/token") == 1);
+    CHECK(seen.count("/v1/account") == 0);
+    texts.add_outcome(outcome);
+  }
+  SECTION("a fixed access token or an API key (either scheme): the client refuses it") {
+    for (auto creds : {codex::test::access_token(raw_token), codex::test::api_key("cdx_0123456789\r\nX-Injected: 1"),
+                       codex::test::api_key("cdx_0123456789\r\nX-Injected: 1", codex::api_key_scheme::header),
+                       codex::test::api_key(std::string("cdx_0123456789\0X-Injected: 1", 28))}) {
+      try {
+        (void)call_account(creds);
+        CHECK(injected_headers == 0);
+        FAIL("the client accepted a credential with a control character");
+      } catch (const codex::error& e) {
+        CHECK(e.code() == errc::invalid_argument);
+        texts.add_outcome({.finished = true, .error = e.info()});
+      }
+    }
+  }
+  SECTION("a header of the caller's: the codec refuses it before any byte is sent") {
+    codex::net::header_list headers;
+    headers.add("If-Match", "1\r\nX-Injected: 1");
+    const auto outcome = call_account(codex::test::api_key("cdx_0123456789abcdef0123456789abcdef01234567"), headers);
+    CHECK(injected_headers == 0);
+    REQUIRE_FALSE(outcome.ok);
+    CHECK(outcome.error.code == errc::invalid_argument);
+    CHECK(outcome.error.message.find("If-Match") != std::string::npos);
+    CHECK(server.stats().requests == 0);
+    texts.add_outcome(outcome);
+  }
+
+  CHECK(injected_headers == 0);
+  texts.add_observer(*observer);
+  require_no_secret_in(texts.all(), {"eyJinjected", "cdx_0123456789", "X-Injected"});
+}

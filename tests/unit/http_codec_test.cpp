@@ -38,7 +38,7 @@ TEST_CASE("codec: request head is a valid HTTP/1.1 head with Host and Content-Le
   http_request request{.method = http_method::post, .target = "/v1/documents?x=1", .body = "{}"};
   request.headers.add("X-API-Key", "k");
   std::string out;
-  codec::write_request_head(request, "127.0.0.1:8443", out);
+  CHECK(codec::write_request_head(request, "127.0.0.1:8443", out));
   CHECK(out.starts_with("POST /v1/documents?x=1 HTTP/1.1\r\n"));
   CHECK(out.find("Host: 127.0.0.1:8443\r\n") != std::string::npos);
   CHECK(out.find("X-API-Key: k\r\n") != std::string::npos);
@@ -46,8 +46,64 @@ TEST_CASE("codec: request head is a valid HTTP/1.1 head with Host and Content-Le
   CHECK(out.ends_with("\r\n\r\n"));
 
   std::string get_head;
-  codec::write_request_head({.target = "/v1/account"}, "h", get_head);
+  CHECK(codec::write_request_head({.target = "/v1/account"}, "h", get_head));
   CHECK(get_head.find("Content-Length") == std::string::npos);
+}
+
+TEST_CASE("net: a field value may hold visible ASCII, blanks and 0x80-0xFF, but no control character", "[codec]") {
+  for (std::string_view ok : {"", "k", "Bearer eyJ.x-_~+/=", "a\tb c", "caf\xc3\xa9", "\xff\x80",
+                              "!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"}) {
+    INFO(ok);
+    CHECK(is_valid_field_value(ok));
+  }
+  for (std::string_view bad : {"a\rb", "a\nb", "tok\r\nX-Injected: 1", "\x1b[2J", "a\x7f", "\x01", "\x1f", "x\x0b"}) {
+    INFO(bad);
+    CHECK_FALSE(is_valid_field_value(bad));
+  }
+  CHECK_FALSE(is_valid_field_value(std::string_view("a\0b", 3)));
+
+  for (std::string_view ok : {"X-API-Key", "Authorization", "x!#$%&'*+-.^_`|~9"}) CHECK(is_valid_field_name(ok));
+  for (std::string_view bad : {"", "X Key", "X:Key", "X\r\nKey", "X\tKey", "caf\xc3\xa9", "(x)"}) {
+    INFO(bad);
+    CHECK_FALSE(is_valid_field_name(bad));
+  }
+}
+
+TEST_CASE("codec: a request head that would carry an extra line is refused, and nothing is written", "[codec]") {
+  const std::string secret = "cdx_0123456789abcdef0123456789abcdef01234567";
+  auto check_refused = [&](const http_request& request, std::string_view host = "127.0.0.1:8443") {
+    std::string out = "kept";
+    const auto written = codec::write_request_head(request, host, out);
+    REQUIRE_FALSE(written);
+    CHECK(written.code() == errc::invalid_argument);
+    CHECK(out == "kept");
+    INFO(written.error().message);
+    CHECK(written.error().message.find(secret) == std::string::npos);
+    CHECK(written.error().message.find("Injected") == std::string::npos);
+    const auto checked = codec::check_request_head(request, host);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().message == written.error().message);
+    return written.error().message;
+  };
+
+  for (std::string value : {secret + "\r\nX-Injected: 1", secret + "\nX-Injected: 1", secret + "\rX-Injected: 1",
+                            secret + std::string("\0X-Injected: 1", 14), secret + "\x1b[2J"}) {
+    http_request request{.target = "/v1/account"};
+    request.headers.add("Accept", "application/json");
+    request.headers.add("Authorization", "Bearer " + value);
+    const auto message = check_refused(request);
+    CHECK(message.find("Authorization") != std::string::npos);
+  }
+  {
+    http_request request{.target = "/v1/account"};
+    request.headers.add("X-Injected: 1\r\nX-API-Key", secret);
+    check_refused(request);
+  }
+  for (std::string target : {"/v1/a b", "/v1/a\r\nX-Injected: 1", "", "/v1/caf\xc3\xa9", "/v1/\x7f"}) {
+    INFO(target);
+    check_refused({.target = target});
+  }
+  check_refused({.target = "/v1/account"}, "127.0.0.1\r\nX-Injected: 1");
 }
 
 TEST_CASE("codec: a response parses whatever the read sizes", "[codec]") {

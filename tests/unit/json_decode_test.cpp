@@ -171,6 +171,22 @@ TEST_CASE("decode: pages, batch results, batch_get, account, token", "[json]") {
   CHECK(token->scope == "read write");
 }
 
+TEST_CASE("decode: an access token that would break its header line is malformed, and its text is not echoed", "[json]") {
+  for (const char* escaped : {R"(\r\nX-Injected: 1)", R"(\nX-Injected: 1)", R"(\rX-Injected: 1)", R"(\u0000X-Injected)",
+                              R"(\u001b[2J)", R"(\u007f)"}) {
+    INFO(escaped);
+    const auto token = json::decode_token_response(padded(std::string(R"({"access_token":"eyJsecret.part)") + escaped +
+                                                          R"(","token_type":"Bearer","expires_in":3600})"));
+    REQUIRE_FALSE(token);
+    CHECK(token.code() == errc::decode_error);
+    CHECK(token.error().message.find("access_token is malformed") != std::string::npos);
+    CHECK(token.error().message.find("eyJsecret") == std::string::npos);
+    CHECK(token.error().message.find("Injected") == std::string::npos);
+  }
+  // Tabs, spaces and non-ASCII bytes may travel in a header value: not refused here.
+  CHECK(json::decode_token_response(padded(R"({"access_token":"a\tb c\u00e9","expires_in":60})")));
+}
+
 TEST_CASE("decode: every truncation of every valid body is a typed error", "[json]") {
   const std::string bodies[] = {
       document_json,

@@ -49,7 +49,20 @@ TEST_CASE("parse_rate_limit refuses malformed text with invalid_argument", "[rat
     const auto r = parse_rate_limit(text);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.code() == codex::errc::invalid_argument);
+    // It says what is wrong and what form is expected.
+    const std::string& message = r.error().message;
+    INFO(message);
+    CHECK(message.find("; expected LIMIT/[N]UNIT[,burst=B]") != std::string::npos);
+    CHECK(message.find("1000/60s") != std::string::npos);
   }
+  // The reason fits the text, which is never echoed (it may be a misplaced secret).
+  auto message_of = [](const char* text) { return parse_rate_limit(text).error().message; };
+  CHECK(message_of("foo").starts_with("not a rate"));
+  CHECK(message_of("1000/60x").starts_with("the period's unit is missing or unknown"));
+  CHECK(message_of("1000/60s,foo=1").starts_with("the only option after ',' is burst=B"));
+  CHECK(message_of("0/60s").starts_with("the limit and the burst must be at least 1"));
+  CHECK(message_of("10/0s").starts_with("the period is zero"));
+  CHECK(message_of("cdx_0123456789abcdef").find("cdx_") == std::string::npos);
 }
 
 TEST_CASE("to_string gives the canonical form and parses back", "[rate]") {

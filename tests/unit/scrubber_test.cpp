@@ -96,6 +96,32 @@ TEST_CASE("ordinary text is left alone", "[scrubber]") {
   }
 }
 
+TEST_CASE("the words token and secret in prose are left alone; credentials after them are not", "[scrubber]") {
+  for (const char* text : {"token: bad signature", "invalid token: expired.", "Token: Missing", "token:bad",
+                           "the client secret: rejected by the server", "secret: none, token: none",
+                           "decode failed: token: the access_token is malformed", "token: bad\u2026"}) {
+    INFO(text);
+    CHECK(scrub(text) == text);
+  }
+  CHECK(scrub("token: " + jwt) == "token: ***");
+  CHECK(scrub("token: abc123def456 was refused") == "token: *** was refused");
+  CHECK(scrub("secret: s3cr3t") == "secret: ***");
+  CHECK(scrub("token: opaque-value") == "token: ***");
+  CHECK(scrub("token: opaque.value") == "token: ***");
+  CHECK(scrub("token: abcdefghijklmnopqrstuvwxyzabcdef") == "token: ***");  // too long for a word
+  CHECK(scrub("secret: " + client_secret) == "secret: ***");
+  // A field is a field whatever its value: JSON keys, name=value, compound names.
+  CHECK(scrub("token=bad") == "token=***");
+  CHECK(scrub(R"({"token": "bad"})") == R"({"token": "***"})");
+  CHECK(scrub(R"({"secret":"word"})") == R"({"secret":"***"})");
+  CHECK(scrub("token: \"bad\"") == "token: \"***\"");
+  CHECK(scrub("X-Auth-Token: bad") == "X-Auth-Token: ***");
+  CHECK(scrub("access_token: bad") == "access_token: ***");
+  CHECK(scrub("client_secret: word") == "client_secret: ***");
+  CHECK(scrub("password: hunter") == "password: ***");
+  CHECK(scrub("Authorization: Basic") == "Authorization: ***");
+}
+
 TEST_CASE("scrubbing is idempotent", "[scrubber]") {
   for (const std::string& text :
        {"Authorization: Bearer " + jwt, "key " + api_key, R"({"client_secret":")" + client_secret + "\"}",

@@ -17,6 +17,10 @@ namespace codex::auth {
 ///    authorization, api-key/api_key/apikey, emulator-admin, token, secret or password
 ///    (case-insensitive), followed by ':' or '=' — quoted JSON strings and bare values
 ///    alike; an Authorization value keeps its scheme ("Authorization: Bearer ***").
+///    Except in prose: after the bare words "token" and "secret" and a ':' (not a JSON
+///    key, not name=value), an everyday word — up to 24 letters, no digit or other
+///    character a credential is made of — is kept: "token: bad signature" stays as it is,
+///    "token: a1b2c3" becomes "token: ***".
 /// Credentials are recognised at word boundaries only, so ordinary words that contain
 /// "cs_" (such as "docs_v2") are kept. Scrubbing is idempotent.
 /// Thread-safe (pure). Errors: only std::bad_alloc.

@@ -34,6 +34,8 @@ result<page<document>> decode_document_page(const std::string& body);
 result<account> decode_account(const std::string& body);
 result<batch_result> decode_batch_result(const std::string& body);
 result<batch_get_result> decode_batch_get_result(const std::string& body);
+/// Also errc::decode_error when the access_token holds a character that no header value
+/// may carry (net::is_valid_field_value): such a token is never sent, nor cached.
 result<token_response> decode_token_response(const std::string& body);
 
 /// A document to write, as users give it (a JSONL line, a file for `codex put`): the

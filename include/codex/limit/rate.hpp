@@ -45,7 +45,8 @@ inline constexpr rate_limit contract_default_rate{};
 /// Parses "LIMIT/[N]UNIT[,burst=B]" — e.g. "1000/60s", "120/10s", "50/1s", "1000/min",
 /// "10/s", "600/1m,burst=20". Units: ns, us, ms, s, sec, m, min, h, hour (N defaults to 1).
 /// Surrounding blanks are ignored. Errors: errc::invalid_argument for anything else,
-/// for zero values, and for rates finer than one request per nanosecond.
+/// for zero values, and for rates finer than one request per nanosecond, with a message
+/// that says what is wrong and the form expected (never the text itself).
 result<rate_limit> parse_rate_limit(std::string_view text);
 
 /// The canonical text form, which parse_rate_limit() reads back: "1000/60s" (",burst=B"

@@ -26,6 +26,15 @@ bool is_idempotent(http_method m) noexcept;
 /// Case-insensitive ASCII comparison, as HTTP field names need.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// True when `name` may be sent as a field name: an RFC 9110 token (letters, digits
+/// and !#$%&'*+-.^_`|~), not empty. Thread-safe (pure).
+bool is_valid_field_name(std::string_view name) noexcept;
+
+/// True when `value` may be sent as a field value (RFC 9110 §5.5): visible ASCII,
+/// space, tab and bytes 0x80–0xFF — no CR, LF, NUL, DEL or other control character, so
+/// that a value can never end its line and start another header. Thread-safe (pure).
+bool is_valid_field_value(std::string_view value) noexcept;
+
 /// An ordered list of header fields with case-insensitive lookup. Not thread-safe.
 class header_list {
  public:

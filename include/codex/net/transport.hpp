@@ -46,7 +46,10 @@ struct transport_stats {
 /// Thread-safety: send() may be called concurrently from any thread of the
 /// executor's execution context; each connection's I/O runs on its own strand.
 /// Errors: send() never throws for I/O; every failure is a typed codex::errc
-/// (timeout, certificate_rejected, host_name_mismatch, connection_reset, ...).
+/// (timeout, certificate_rejected, host_name_mismatch, connection_reset, ...), and
+/// invalid_argument — before any byte is sent — for a request whose target or header
+/// fields HTTP forbids (a CR, LF, NUL or other control character in a value: see
+/// is_valid_field_value).
 class transport {
  public:
   using clock = std::chrono::steady_clock;
