@@ -2,6 +2,7 @@
 // for --resume, a rejects file, and a report.
 #include "commands.hpp"
 #include "progress.hpp"
+#include "terminal_text.hpp"
 
 #include <codex/ingest/ingester.hpp>
 #include <codex/ingest/stable_id.hpp>
@@ -156,7 +157,8 @@ void print_report(const ingest_report& report, std::uint64_t unreadable, bool js
   std::printf("ingest report\n");
   print_count("accepted", report.accepted);
   print_count("rejected", report.rejected,
-              rejects_path.empty() ? "  (refused for good)" : "  (refused for good: lines and reasons in " + rejects_path + ")");
+              rejects_path.empty() ? "  (refused for good)"
+                                   : "  (refused for good: lines and reasons in " + printable(rejects_path) + ")");
   if (report.not_delivered > 0 || report.stopped_by) {
     print_count("not delivered", report.not_delivered, "  (not journalled: --resume sends them)");
   }
@@ -173,7 +175,7 @@ void print_report(const ingest_report& report, std::uint64_t unreadable, bool js
   for (const auto& item : report.rejected_items) {
     if (shown++ == 5) break;
     std::printf("  line %llu: %d %s: %s\n", static_cast<unsigned long long>(item.position), item.status,
-                item.error.c_str(), item.message.c_str());
+                printable(item.error).c_str(), printable(item.message).c_str());
   }
   if (report.rejected > shown) std::printf("  ... %llu more\n", static_cast<unsigned long long>(report.rejected - shown));
 }
@@ -197,7 +199,8 @@ result<std::shared_ptr<ingest::journal>> open_journal(const std::string& path, b
   std::error_code ec;
   if (!resume) {
     if (std::filesystem::exists(path, ec)) {
-      std::cerr << "codex: starting a new job in " << path << " (the journal of an earlier run; --resume continues it)\n";
+      std::cerr << "codex: starting a new job in " << printable(path)
+                << " (the journal of an earlier run; --resume continues it)\n";
     }
     return ingest::journal::create(path, job_id);
   }
@@ -209,12 +212,12 @@ result<std::shared_ptr<ingest::journal>> open_journal(const std::string& path, b
                        "them twice: give the lost job's --job-id, or start a new job without --resume";
     return refused;
   }
-  std::cerr << "codex: " << opened.error().message << "; sending every line again: the documents keep their ids ("
+  std::cerr << "codex: " << printable(opened.error().message) << "; sending every line again: the documents keep their ids ("
             << "job " << job_id << "), so none is stored twice\n";
   if (std::filesystem::exists(path, ec)) {
     const std::string kept = path + ".damaged";
     std::filesystem::rename(path, kept, ec);
-    if (!ec) std::cerr << "codex: the unreadable journal is kept as " << kept << "\n";
+    if (!ec) std::cerr << "codex: the unreadable journal is kept as " << printable(kept) << "\n";
   }
   return ingest::journal::create(path, job_id);
 }
@@ -237,7 +240,7 @@ std::optional<shard_spec> parse_shard(std::string_view text) {
 asio::awaitable<int> ingest(client& api, bool json, ingest_settings settings) {
   line_source source(settings.input);
   if (!source.ok()) {
-    std::cerr << "codex: cannot read " << settings.input << "\n";
+    std::cerr << "codex: cannot read " << printable(settings.input) << "\n";
     co_return exit_usage;
   }
   shard_spec shard;

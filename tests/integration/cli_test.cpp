@@ -7,6 +7,7 @@
 // tool's report. The binaries' paths come from meson (CODEX_BIN, CODEX_EMULATOR_BIN).
 
 #include "child_process.hpp"
+#include "command_run.hpp"
 #include "emulator_documents.hpp"
 #include "temp_dir.hpp"
 #include "run_coroutine.hpp"
@@ -47,19 +48,22 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
+using codex::test::binary;
+using codex::test::check_error_exit;
+using codex::test::check_no_secret;
+using codex::test::child;
+using codex::test::child_environment;
+using codex::test::contains;
+using codex::test::exit_code;
+using codex::test::lines_of;
+using codex::test::run;
+using codex::test::run_codex;
+using codex::test::run_result;
+
 namespace {
 
 // ---------------------------------------------------------------------------------
 // Small text helpers.
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -106,103 +110,6 @@ std::optional<std::uint64_t> json_number(std::string_view text, std::string_view
 struct temp_dir : codex::test::temp_dir {
   temp_dir() : codex::test::temp_dir("codex-cli") {}
 };
-
-std::string binary(const char* variable) {
-  const char* path = std::getenv(variable);
-  INFO("meson passes the binary's path in " << variable);
-  REQUIRE(path != nullptr);
-  REQUIRE(fs::exists(path));
-  return path;
-}
-
-// ---------------------------------------------------------------------------------
-// Child processes: posix_spawnp with an explicit argv and environment (no shell).
-
-/// Our environment without any CODEX_* variable (nor TMUX), plus `extra` ("NAME=value").
-std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view entry(*e);
-    if (entry.starts_with("CODEX_") || entry.starts_with("TMUX=") || entry.starts_with("TMUX_PANE=")) continue;
-    env.emplace_back(entry);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
-  return env;
-}
-
-using codex::test::child;
-
-/// The exit code of a wait status: the exit status, or 128 + the signal.
-int exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  bool timed_out = false;
-  double seconds = 0;
-};
-
-std::ostream& operator<<(std::ostream& os, const run_result& r) {
-  return os << "exit " << r.exit_code << (r.timed_out ? " (timed out)" : "") << " after " << r.seconds
-            << " s\n--- stdout ---\n" << r.out.substr(0, 3000) << "\n--- stderr ---\n" << r.err.substr(0, 3000);
-}
-
-struct pipe_pair {
-  pipe_pair() { REQUIRE(::pipe2(fds, O_CLOEXEC) == 0); }
-  ~pipe_pair() {
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  void close_write() {
-    ::close(fds[1]);
-    fds[1] = -1;
-  }
-  int fds[2] = {-1, -1};
-};
-
-/// Runs a program to completion with stdout and stderr read through pipes (so stdout is
-/// never a terminal); killed when it takes longer than `timeout`.
-run_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-               std::chrono::milliseconds timeout = 60s) {
-  const auto start = steady_clock::now();
-  const auto deadline = start + timeout;
-  pipe_pair out, err;
-  child process(argv, env, out.fds[1], err.fds[1]);
-  out.close_write();
-  err.close_write();
-
-  run_result result;
-  bool out_open = true, err_open = true;
-  char buffer[65536];
-  while ((out_open || err_open) && steady_clock::now() < deadline) {
-    pollfd fds[2] = {{.fd = out_open ? out.fds[0] : -1, .events = POLLIN, .revents = 0},
-                     {.fd = err_open ? err.fds[0] : -1, .events = POLLIN, .revents = 0}};
-    const int ready = ::poll(fds, 2, 100);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].revents == 0) continue;
-      const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        (i == 0 ? out_open : err_open) = false;
-      }
-    }
-  }
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
-  const int status = process.finish(std::max(left, std::chrono::milliseconds(100)), result.timed_out);
-  result.timed_out = result.timed_out || out_open || err_open;
-  result.exit_code = exit_code(status);
-  result.seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
-  return result;
-}
 
 /// A file descriptor opened for writing (a child's stdout or stderr), closed at the end.
 struct output_file {
@@ -324,40 +231,6 @@ class emulator_process {
   std::unique_ptr<child> process_;
   std::string base_url_, api_key_, read_only_api_key_, client_id_, client_secret_, admin_token_;
 };
-
-/// Runs `codex ARGS…` in a pipe.
-run_result run_codex(const std::vector<std::string>& args, const std::vector<std::string>& env,
-                 std::chrono::milliseconds timeout = 60s) {
-  std::vector<std::string> argv = {binary("CODEX_BIN")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, env, timeout);
-}
-
-void check_no_secret(const run_result& r, const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) {
-    CHECK_FALSE(contains(r.out, s));
-    CHECK_FALSE(contains(r.err, s));
-  }
-}
-
-/// A failed command: its exit code, and stderr is "codex: credentials from …" (when
-/// credentials were resolved) plus exactly one error line, "codex: …" — no stack
-/// trace, no abort, no secret.
-void check_error_exit(const run_result& r, int expected, const std::vector<std::string>& secrets) {
-  INFO(r);
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.exit_code == expected);
-  std::size_t error_lines = 0;
-  for (const auto& line : lines_of(r.err)) {
-    CHECK(line.starts_with("codex: "));
-    if (!line.starts_with("codex: credentials from ")) ++error_lines;
-  }
-  CHECK(error_lines == 1);
-  for (const char* crash : {"terminate called", "what():", "Aborted", "Segmentation", "#0 ", "stack"}) {
-    CHECK_FALSE(contains(r.err, crash));
-  }
-  check_no_secret(r, secrets);
-}
 
 /// The JSONL document of input line `line` (from 1); `invalid`: a title over 512 bytes.
 std::string document_line(std::uint64_t line, bool invalid = false) {
