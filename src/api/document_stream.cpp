@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <exception>
+#include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -30,6 +32,7 @@ struct document_stream::state {
         executor(api.get_executor()),
         options(std::move(opts)),
         cursor(options.cursor),
+        followed(cursor ? std::unordered_set<std::string>{*cursor} : std::unordered_set<std::string>{}),
         // Room for the one page fetched ahead: its sender never waits.
         ahead(std::make_shared<page_channel>(executor, 1)) {}
 
@@ -43,6 +46,11 @@ struct document_stream::state {
   bool more = true;
   std::optional<std::string> cursor;
   bool fetching_ahead = false;    ///< the page at `cursor` is in flight, to arrive on `ahead`
+  /// Every cursor followed so far (and the one the walk started at): a page naming one
+  /// of them again would lead round the same pages for ever. A few dozen bytes a page.
+  std::unordered_set<std::string> followed;
+  /// Set once a page repeated a cursor: every later next() returns it.
+  std::optional<error_info> ended_by;
   std::shared_ptr<page_channel> ahead;
   std::atomic<std::size_t> pages{0};
 
@@ -69,6 +77,9 @@ struct document_stream::state {
     }
     s->ahead->try_send(asio::error_code{}, thrown, std::move(outcome));
   }
+
+  /// Takes `fetched` as the current page; ends the walk after it if its cursor was seen.
+  void accept(page<document>&& fetched);
 
   static asio::awaitable<result<std::optional<document>>> next(std::shared_ptr<state> s);
   static asio::awaitable<result<page<document>>> receive_ahead(std::shared_ptr<state> s);
@@ -111,9 +122,25 @@ asio::awaitable<result<page<document>>> document_stream::state::receive_ahead(st
   co_return std::move(*outcome);
 }
 
+void document_stream::state::accept(page<document>&& fetched) {
+  current = std::move(fetched.data);
+  more = fetched.next_cursor && !fetched.next_cursor->empty();
+  if (more && !followed.insert(*fetched.next_cursor).second) {
+    // No page is fetched twice, so this page's documents are new: they are handed out,
+    // and the error comes after them.
+    more = false;
+    ended_by = error_info{.code = make_error_code(errc::cursor_repeated),
+                          .message = "page " + std::to_string(pages.load(std::memory_order_relaxed)) +
+                                     " of the listing names a cursor already followed; the walk stops there"};
+    return;
+  }
+  cursor = std::move(fetched.next_cursor);
+}
+
 asio::awaitable<result<std::optional<document>>> document_stream::state::next(std::shared_ptr<state> s) {
   for (;;) {
     if (s->position < s->current.size()) co_return std::optional<document>(std::move(s->current[s->position++]));
+    if (s->ended_by) co_return *s->ended_by;
     // The page is consumed: free it before the next one arrives (two pages at most).
     s->current = {};
     s->position = 0;
@@ -128,9 +155,7 @@ asio::awaitable<result<std::optional<document>>> document_stream::state::next(st
     if (!fetched) co_return std::move(fetched).error();
 
     if (!from_ahead) s->pages.fetch_add(1, std::memory_order_relaxed);
-    s->current = std::move(fetched->data);
-    s->cursor = std::move(fetched->next_cursor);
-    s->more = s->cursor && !s->cursor->empty();
+    s->accept(std::move(*fetched));
     if (s->more) fetch_ahead(s);
   }
 }

@@ -2,11 +2,13 @@
 // input file never reaches the terminal with a raw control character (window title,
 // screen clear, CSI), in human and --json output, on stdout and stderr; usage errors
 // never echo an argument that may be a secret; --rate-limit says what it expects; a
-// credential that would break its header line is refused before anything is sent.
+// credential that would break its header line is refused before anything is sent;
+// `list --all` against a server that leads it round in a circle ends, with an error.
 // The binary's path comes from meson (CODEX_BIN).
 
 #include "command_run.hpp"
 #include "emulator/emulator.hpp"
+#include "scripted_listing.hpp"
 #include "temp_dir.hpp"
 #include "test_server.hpp"
 
@@ -272,4 +274,25 @@ TEST_CASE("cli output: a file name from the command line is escaped in its error
   check_no_raw_control(r);
   INFO(r);
   CHECK(contains(r.err, R"(cannot read /nonexistent/\u001b[2J\u009b.json)"));
+}
+
+TEST_CASE("cli: list --all against a server that repeats a cursor prints each page once and fails",
+          "[cli][pages][integration]") {
+  using codex::test::scripted_page;
+  codex::test::scripted_listing script{{{"", scripted_page{{"doc_a"}, "c2"}},
+                                        {"c2", scripted_page{{"doc_b"}, "c3"}},
+                                        {"c3", scripted_page{{"doc_c"}, "c2"}}}};
+  codex::test::test_server server{script.handler()};
+  const auto env = child_environment({});
+  const auto r = run_codex({"--base-url", server.base_url() + "/v1", "--ca-file", server.ca_file(), "--api-key", api_key,
+                            "--json", "list", "--all"},
+                           env);
+  check_error_exit(r, 1, {api_key});
+  INFO(r);
+  CHECK(contains(r.err, "cursor"));
+  const auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(contains(lines[0], R"("id":"doc_a")"));
+  CHECK(contains(lines[2], R"("id":"doc_c")"));
+  CHECK(script.requests() == 3);
 }

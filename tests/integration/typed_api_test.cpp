@@ -5,6 +5,8 @@
 #include "emulator/emulator.hpp"
 #include "net/http_codec.hpp"
 #include "run_coroutine.hpp"
+#include "scripted_listing.hpp"
+#include "test_server.hpp"
 
 #include <codex/client.hpp>
 
@@ -493,6 +495,78 @@ TEST_CASE("list_all visits each of 10,000 documents exactly once, one page fetch
         CHECK(failure.code() == errc::invalid_argument);
       },
       std::chrono::seconds(240));
+}
+
+/// Every id list_all hands out from `server` (listing from the first page), and the
+/// error that ended the walk (a default error_info when it ended at the last page).
+struct walk_outcome {
+  std::vector<std::string> ids;
+  codex::error_info ended_by;
+  codex::error_info after_that;  ///< what one more next() returned
+};
+
+walk_outcome walk(const codex::test::test_server& server, std::optional<std::string> start = {}) {
+  walk_outcome out;
+  codex::test::run_coroutine(
+      [&](asio::any_io_executor executor) -> asio::awaitable<void> {
+        codex::config cfg;
+        cfg.base_url = server.base_url() + "/v1";
+        cfg.credentials = codex::api_key_credentials{.key = codex::secret("cdx_scripted_0123456789abcdef")};
+        cfg.transport.tls.ca_file = server.ca_file();
+        codex::client api{executor, std::move(cfg)};
+        auto stream = api.documents().list_all({.cursor = std::move(start)});
+        for (;;) {
+          auto next = co_await stream.try_next();
+          if (!next) {
+            out.ended_by = next.error();
+            break;
+          }
+          if (!*next) break;
+          out.ids.push_back((*next)->id);
+        }
+        auto again = co_await stream.try_next();
+        if (!again) out.after_that = again.error();
+      },
+      std::chrono::seconds(60));
+  return out;
+}
+
+TEST_CASE("list_all stops with cursor_repeated when a server leads it round in a circle", "[api][integration][pages]") {
+  using codex::test::scripted_page;
+  SECTION("distinct cursors: every page, in order, then the end") {
+    codex::test::scripted_listing script{{{"", scripted_page{{"a1", "a2"}, "c2"}},
+                                          {"c2", scripted_page{{"b1"}, "c3"}},
+                                          {"c3", scripted_page{{"c1"}, std::nullopt}}}};
+    codex::test::test_server server{script.handler()};
+    const auto w = walk(server);
+    CHECK_FALSE(w.ended_by.code);
+    CHECK(w.ids == std::vector<std::string>{"a1", "a2", "b1", "c1"});
+    CHECK(script.requests() == 3);
+  }
+  SECTION("a page that names its own cursor: its documents, then the error, and no request again") {
+    codex::test::scripted_listing script{{{"", scripted_page{{"a1"}, "c2"}}, {"c2", scripted_page{{"b1"}, "c2"}}}};
+    codex::test::test_server server{script.handler()};
+    const auto w = walk(server);
+    CHECK(w.ids == std::vector<std::string>{"a1", "b1"});
+    CHECK(w.ended_by.code == errc::cursor_repeated);
+    CHECK(w.after_that.code == errc::cursor_repeated);  // the walk stays ended
+    CHECK(script.requests() == 2);
+  }
+  SECTION("a longer circle (c2 → c3 → c2) and one back to where the walk started") {
+    codex::test::scripted_listing script{{{"", scripted_page{{"a1"}, "c2"}},
+                                          {"c2", scripted_page{{"b1"}, "c3"}},
+                                          {"c3", scripted_page{{"c1"}, "c2"}},
+                                          {"start", scripted_page{{"s1"}, "c4"}},
+                                          {"c4", scripted_page{{"d1"}, "start"}}}};
+    codex::test::test_server server{script.handler()};
+    const auto circle = walk(server);
+    CHECK(circle.ids == std::vector<std::string>{"a1", "b1", "c1"});
+    CHECK(circle.ended_by.code == errc::cursor_repeated);
+    CHECK_THAT(circle.ended_by.message, Catch::Contains("cursor already followed"));
+    const auto back_to_start = walk(server, "start");
+    CHECK(back_to_start.ids == std::vector<std::string>{"s1", "d1"});
+    CHECK(back_to_start.ended_by.code == errc::cursor_repeated);
+  }
 }
 
 TEST_CASE("completion tokens: a callback", "[api][integration][token]") {

@@ -48,7 +48,10 @@ class document_stream {
   document_stream& operator=(const document_stream&) = delete;
 
   /// The next document, or std::nullopt after the last one. Errors: those of
-  /// documents().list() (invalid_argument for a bad limit, decode_error, service errors).
+  /// documents().list() (invalid_argument for a bad limit, decode_error, service errors);
+  /// errc::cursor_repeated when a page names a cursor the walk already followed (a
+  /// server that would lead it round in a circle), after that page's documents (no
+  /// page is fetched twice); every later call returns the same error.
   asio::awaitable<result<std::optional<document>>> try_next();
   asio::awaitable<std::optional<document>> next();
   template <completion_token_for_call<std::optional<document>> Token>
