@@ -29,6 +29,10 @@ struct call_report {
   int attempts = 0;
   std::vector<retry_reason> retries;       ///< one per extra attempt, in order
   std::chrono::nanoseconds limiter_wait{}; ///< summed over attempts
+  /// Limiter slots given up because the thread running the call was held up past them
+  /// (sent late, they would have bunched with later ones): a sign of blocking work on
+  /// the event loop.
+  int stale_slots = 0;
   std::chrono::nanoseconds token_wait{};   ///< time spent waiting for an access token
   int token_refreshes = 0;                 ///< refreshes this call started or waited for
   int status = 0;                          ///< final HTTP status; 0 if none arrived

@@ -6,11 +6,17 @@ namespace codex::call {
 
 asio::awaitable<attempt_result> limiter_stage::send(call_context& context) {
   const auto asked = clock::now();
-  auto slot = co_await limiter_->acquire(context.deadline);
-  if (!slot) co_return std::move(slot).error();
-  if (auto ec = co_await sleep_until(slot->ready_at, context.deadline)) {
-    limiter_->release(*slot);  // the request was never sent: give the slot back if still possible
-    co_return ec;
+  for (;;) {
+    auto slot = co_await limiter_->acquire(context.deadline);
+    if (!slot) co_return std::move(slot).error();
+    if (auto ec = co_await sleep_until(slot->ready_at, context.deadline)) {
+      limiter_->release(*slot);  // the request was never sent: give the slot back if still possible
+      co_return ec;
+    }
+    // A slot left too long (this thread was held up) stays spent: sent now, it would
+    // bunch with the slots after it. The deadline bounds the retakes.
+    if (!limit::is_stale(*slot, clock::now())) break;
+    ++context.report.stale_slots;
   }
   context.report.limiter_wait += clock::now() - asked;
 

@@ -20,7 +20,7 @@ result<slot> local_backend::try_acquire(clock::time_point now, clock::time_point
                       .retry_after = std::chrono::ceil<std::chrono::milliseconds>(wait)};
   }
   const auto ready = now + std::chrono::duration_cast<clock::duration>(reserved->delay(to_axis(now)));
-  return slot{.ready_at = ready, .local = *reserved};
+  return slot{.ready_at = ready, .use_by = ready + slot_slack(limiter_->emission_interval()), .local = *reserved};
 }
 
 asio::awaitable<result<slot>> local_backend::acquire(clock::time_point deadline) {

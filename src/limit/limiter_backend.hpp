@@ -7,6 +7,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -14,11 +15,25 @@
 
 namespace codex::limit {
 
-/// One admitted request: it may go at `ready_at` (steady clock).
+/// One admitted request: it may go at `ready_at` (steady clock), and no later than
+/// `use_by`.
 struct slot {
   std::chrono::steady_clock::time_point ready_at;
+  /// Sent later than this, the request would go closer to the slots after it than the
+  /// schedule allows (those keep their times): a thread held up past it — a blocking
+  /// write on the event loop, a descheduled process — takes a fresh slot instead.
+  std::chrono::steady_clock::time_point use_by = std::chrono::steady_clock::time_point::max();
   std::optional<reservation> local;  ///< set when an in-process GCRA issued it (can be given back)
 };
+
+/// How late a slot of a schedule with emission interval `interval` may still be used:
+/// one interval, and never less than 5 ms (timer and scheduling jitter).
+inline std::chrono::steady_clock::duration slot_slack(std::chrono::nanoseconds interval) noexcept {
+  return std::max<std::chrono::steady_clock::duration>(interval, std::chrono::milliseconds(5));
+}
+
+/// Whether `s`, ready by `now`, has been left too long to be used (see slot::use_by).
+inline bool is_stale(const slot& s, std::chrono::steady_clock::time_point now) noexcept { return now > s.use_by; }
 
 /// Thread-safety: every member may be called concurrently.
 class limiter_backend {

@@ -92,8 +92,8 @@ asio::awaitable<result<redis_reply>> redis_limiter::eval(std::vector<std::string
 std::optional<clock::time_point> redis_limiter::take_leased(clock::time_point now) {
   std::lock_guard lock(lease_mutex_);
   // A leased slot used late can go closer to the next one than the schedule says: one
-  // more than max(one interval, 5 ms) late is dropped (dropping only ever slows down).
-  const auto stale = now - std::max<clock::duration>(microseconds(params_.interval_us), std::chrono::milliseconds(5));
+  // more than slot_slack() late is dropped (dropping only ever slows down).
+  const auto stale = now - slot_slack(microseconds(params_.interval_us));
   while (!leased_.empty() && leased_.front() < stale) leased_.pop_front();
   if (leased_.empty()) return std::nullopt;
   const auto t = leased_.front();
@@ -112,7 +112,9 @@ result<slot> redis_limiter::from_fallback(clock::time_point now, clock::time_poi
   if (s) {
     fallback_used_.store(true, std::memory_order_release);
     fallback_slots_.fetch_add(1, std::memory_order_relaxed);
-    s->ready_at = after_push(s->ready_at);
+    const auto pushed_by = after_push(s->ready_at) - s->ready_at;
+    s->ready_at += pushed_by;
+    s->use_by += pushed_by;
     if (s->ready_at > deadline) {
       local.release(*s);
       return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
@@ -127,7 +129,7 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
       const auto ready = after_push(*leased);
       if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
       admitted_.fetch_add(1, std::memory_order_relaxed);
-      co_return slot{.ready_at = ready};
+      co_return slot{.ready_at = ready, .use_by = ready + slot_slack(microseconds(params_.interval_us))};
     }
   }
   const bool fallback_allowed = options_.when_unavailable == when_redis_unavailable::local_fallback;
@@ -178,7 +180,7 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     admitted_.fetch_add(1, std::memory_order_relaxed);
     const auto ready = after_push(ready_of(0));
     if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
-    co_return slot{.ready_at = ready};
+    co_return slot{.ready_at = ready, .use_by = ready + slot_slack(microseconds(params_.interval_us))};
   }
 }
 

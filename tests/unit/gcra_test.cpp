@@ -1,6 +1,10 @@
 // codex::limit::gcra: the limiter's arithmetic in virtual time, and its admission bound
-// under contention with stale clock readings (golang/go#71360).
+// under contention with stale clock readings (golang/go#71360); local_backend's slots:
+// how late each may still be used, and the wait a refused one reports.
 
+#include "limit/limiter_backend.hpp"
+
+#include <codex/error.hpp>
 #include <codex/limit/gcra.hpp>
 
 #include <catch2/catch.hpp>
@@ -293,4 +297,39 @@ TEST_CASE("contention on push_back_until and reserve keeps the push", "[gcra][mt
   for (auto& t : threads) t.join();
   for (const auto& times : after)
     for (auto ready : times) CHECK(ready >= until);
+}
+
+TEST_CASE("local_backend: a slot may be used until one interval (at least 5 ms) after it is ready", "[gcra][slot]") {
+  using clock = std::chrono::steady_clock;
+  const clock::time_point t0 = clock::time_point(std::chrono::hours(1000));
+  SECTION("10 per second: 100 ms of slack") {
+    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 10, .period = 1s, .burst = 1}));
+    const auto first = backend.try_acquire(t0, t0 + 10s);
+    REQUIRE(first);
+    CHECK(first->ready_at == t0);
+    CHECK(first->use_by == t0 + 100ms);
+    CHECK_FALSE(codex::limit::is_stale(*first, t0 + 100ms));
+    CHECK(codex::limit::is_stale(*first, t0 + 100ms + 1ns));
+    const auto second = backend.try_acquire(t0, t0 + 10s);
+    REQUIRE(second);
+    CHECK(second->ready_at == t0 + 100ms);
+    CHECK(second->use_by == t0 + 200ms);
+  }
+  SECTION("1,000 per second: the 5 ms floor") {
+    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 1000, .period = 1s, .burst = 1}));
+    const auto s = backend.try_acquire(t0, t0 + 10s);
+    REQUIRE(s);
+    CHECK(s->use_by == s->ready_at + 5ms);
+  }
+  SECTION("a slot after the deadline: deadline_too_short with the wait, nothing committed") {
+    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 1, .period = 60s, .burst = 1}));
+    REQUIRE(backend.try_acquire(t0, t0 + 1s));
+    const auto refused = backend.try_acquire(t0 + 10s, t0 + 11s);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.code() == codex::errc::deadline_too_short);
+    CHECK(refused.error().retry_after == std::chrono::milliseconds(50'000));
+    const auto later = backend.try_acquire(t0 + 10s, t0 + 60s);
+    REQUIRE(later);
+    CHECK(later->ready_at == t0 + 60s);
+  }
 }
