@@ -1,17 +1,13 @@
 #include <codex/client.hpp>
 
-#include "call/auth_stage.hpp"
-#include "call/limiter_stage.hpp"
-#include "call/pipeline.hpp"
-#include "call/retry_stage.hpp"
-#include "call/transport_stage.hpp"
-#include "json/error_body.hpp"
+#include "call/call_driver.hpp"
+#include "call/credential_header.hpp"
+#include "call/token_source.hpp"
 #include "limit/limiter_backend.hpp"
 #include "limit/redis_limiter.hpp"
 
-#include <codex/auth/scrubber.hpp>
 #include <codex/limit/limiter_registry.hpp>
-#include <codex/limit/retry_after.hpp>
+#include <codex/retry/backoff.hpp>
 #include <codex/retry/idempotency.hpp>
 
 namespace codex {
@@ -67,17 +63,15 @@ std::shared_ptr<limit::limiter_backend> make_limiter(const asio::any_io_executor
   return std::make_shared<limit::local_backend>(std::move(*limiter));
 }
 
-/// A non-2xx response as the typed error the caller sees.
-error_info error_from_response(const net::http_response& response) {
-  auto body = json::decode_error_body(response.body);
-  error_info info{.code = make_error_code(errc_from_status(response.status)),
-                  .http_status = response.status,
-                  .service_code = std::move(body.error),
-                  .message = auth::scrub(body.message)};
-  if (auto id = response.headers.find("X-Request-Id")) info.request_id = std::string(*id);
-  if (auto header = response.headers.find("Retry-After"))
-    info.retry_after = limit::parse_retry_after(*header, std::chrono::system_clock::now());
-  return info;
+/// A call that failed before it started, as an awaitable like any other.
+asio::awaitable<result<net::http_response>> failed_call(result<net::http_response> failure) { co_return failure; }
+
+std::unique_ptr<call::bearer_tokens> bearer_tokens_for(const config& cfg, const net::url& base,
+                                                       std::shared_ptr<net::transport> transport,
+                                                       std::shared_ptr<limit::limiter_backend> limiter) {
+  const auto* creds = std::get_if<client_credentials>(&cfg.credentials);
+  if (creds == nullptr) return nullptr;
+  return std::make_unique<call::bearer_tokens>(*creds, cfg, base, std::move(transport), std::move(limiter));
 }
 
 }  // namespace
@@ -90,10 +84,15 @@ struct client::impl {
         transport(std::make_shared<net::transport>(std::move(executor), base, cfg.transport)),
         limiter(make_limiter(exec, cfg, base)),
         budget(cfg.retry_budget),
-        transport_stage(*transport),
-        limiter_stage(limiter, transport_stage),
-        auth_stage(call::make_auth_stage(cfg, base, limiter_stage, transport, limiter)),
-        retry_stage(cfg.retry, budget, *auth_stage) {}
+        credential(call::fixed_credential_header(cfg.credentials)),
+        tokens(bearer_tokens_for(cfg, base, transport, limiter)),
+        resources{.limiter = limiter.get(),
+                  .transport = transport.get(),
+                  .tokens = tokens.get(),
+                  .credential = credential ? &*credential : nullptr,
+                  .log = cfg.observer.get(),
+                  .report_calls = true,
+                  .errors_from_status = true} {}
 
   asio::any_io_executor exec;
   config cfg;
@@ -101,14 +100,12 @@ struct client::impl {
   std::shared_ptr<net::transport> transport;
   std::shared_ptr<limit::limiter_backend> limiter;
   retry::retry_budget budget;
-  call::transport_stage transport_stage;
-  call::limiter_stage limiter_stage;
-  std::unique_ptr<call::stage> auth_stage;
-  call::retry_stage retry_stage;
+  std::optional<call::credential_header> credential;
+  std::unique_ptr<call::bearer_tokens> tokens;
+  call::call_resources resources;
 
-  call::call_context context_for(api_request& request) const {
-    call::call_context context;
-    auto& http = context.request;
+  net::http_request http_request_for(api_request& request) const {
+    net::http_request http;
     http.method = request.method;
     http.target = base.target(request.path);
     if (!request.query.empty()) http.target += "?" + request.query;
@@ -117,21 +114,7 @@ struct client::impl {
     http.headers.add("Accept", "application/json");
     http.headers.add("User-Agent", "codex-cpp/" CODEX_VERSION);
     if (!http.body.empty()) http.headers.add("Content-Type", "application/json");
-    const auto timeout = request.timeout.value_or(cfg.timeout);
-    context.deadline = call::clock::now() + timeout;
-    context.attempt_timeout = cfg.attempt_timeout;
-    context.log = cfg.observer.get();
-    context.report.method = net::to_string(request.method);
-    context.report.path = request.path;
-    return context;
-  }
-
-  void report(call::call_context& context, const result<net::http_response>& outcome, call::clock::time_point start) {
-    if (!cfg.observer) return;
-    context.report.latency = call::clock::now() - start;
-    context.report.error = outcome.code();
-    context.report.status = outcome ? outcome->status : outcome.error().http_status;
-    cfg.observer->on_call(context.report);
+    return http;
   }
 };
 
@@ -140,30 +123,29 @@ client::client(asio::any_io_executor executor, config configuration)
 
 client::~client() = default;
 
+// Not a coroutine: the call's one frame is the driver's, which the job is moved into.
 asio::awaitable<result<net::http_response>> client::execute(api_request request) {
-  auto self = impl_;  // a call keeps the client's machinery alive to its end
-  const auto start = call::clock::now();
-  call::call_context context = self->context_for(request);
-
+  impl& self = *impl_;
   if (request.method == net::http_method::post && (request.idempotent || request.idempotency_key)) {
     if (!request.idempotency_key) {
       auto key = retry::make_idempotency_key();
-      if (!key) co_return std::move(key).error();
+      if (!key) return failed_call(std::move(key).error());
       request.idempotency_key = std::move(*key);
     }
-    context.request.headers.set("Idempotency-Key", *request.idempotency_key);
+    request.headers.set("Idempotency-Key", *request.idempotency_key);
   }
-  context.replay_safe = retry::is_replay_safe(request.method, request.idempotency_key.has_value());
-
-  result<net::http_response> outcome = co_await self->retry_stage.send(context);
-  if (outcome && (outcome->status < 200 || outcome->status > 299)) outcome = error_from_response(*outcome);
-  if (!outcome) {
-    error_info failure = std::move(outcome).error();
-    failure.message = auth::scrub(failure.message);
-    outcome = std::move(failure);
-  }
-  self->report(context, outcome, start);
-  co_return outcome;
+  const call::call_plan plan{
+      .deadline = call::clock::now() + request.timeout.value_or(self.cfg.timeout),
+      .attempt_timeout = self.cfg.attempt_timeout,
+      .replay_safe = retry::is_replay_safe(request.method, request.idempotency_key.has_value()),
+      .refreshable_token = self.tokens != nullptr,
+      .retry = &self.cfg.retry,
+      .budget = &self.budget,
+      .random_bits = &retry::jitter_bits};
+  call_report report;
+  report.method = net::to_string(request.method);
+  auto http = self.http_request_for(request);
+  return call::drive(call::call_job(plan, std::move(report), std::move(request.path), std::move(http), self.resources, impl_));
 }
 
 const config& client::configuration() const noexcept { return impl_->cfg; }

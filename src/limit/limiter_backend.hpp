@@ -45,6 +45,15 @@ class limiter_backend {
   /// keeper (Redis) did not answer before `deadline`; errc::cancelled.
   virtual asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) = 0;
 
+  /// What acquire() would return, when the backend knows it without waiting (the
+  /// in-process GCRA always does); nullopt otherwise: then co_await acquire().
+  virtual std::optional<result<slot>> try_acquire_now(std::chrono::steady_clock::time_point now,
+                                                      std::chrono::steady_clock::time_point deadline) {
+    (void)now;
+    (void)deadline;
+    return std::nullopt;
+  }
+
   /// Gives back a slot whose request was not sent, when possible (never unsafe).
   virtual void release(const slot& s) noexcept = 0;
 
@@ -62,6 +71,10 @@ class local_backend final : public limiter_backend {
   explicit local_backend(std::shared_ptr<gcra> limiter) : limiter_(std::move(limiter)) {}
 
   asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) override;
+  std::optional<result<slot>> try_acquire_now(std::chrono::steady_clock::time_point now,
+                                              std::chrono::steady_clock::time_point deadline) override {
+    return try_acquire(now, deadline);
+  }
   void release(const slot& s) noexcept override;
   void push_back_until(std::chrono::steady_clock::time_point until) override;
   void pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,

@@ -1,8 +1,6 @@
-#include "call/token_stage.hpp"
+#include "call/token_source.hpp"
 
-#include "call/auth_stage.hpp"
-#include "call/limiter_stage.hpp"
-#include "call/transport_stage.hpp"
+#include "call/call_driver.hpp"
 #include "detail/wakeup.hpp"
 #include "json/error_body.hpp"
 
@@ -16,6 +14,8 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -27,12 +27,20 @@
 namespace codex::call {
 namespace {
 
-using token_ptr = std::shared_ptr<const secret>;
-
 void cleanse(std::string& text) { OPENSSL_cleanse(text.data(), text.size()); }
 
-/// Performs one POST /auth/token for a client. Owns its own limiter → transport path
-/// over shared objects, so that a background refresh can outlive its client.
+/// Sleeps until `until`: errc::cancelled when the caller cancels the wait.
+asio::awaitable<std::error_code> sleep_until(clock::time_point until) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, until);
+  auto [ec] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  co_return ec ? make_error_code(errc::cancelled) : std::error_code{};
+}
+
+}  // namespace
+
+/// Performs one POST /auth/token for a client: one attempt through the call driver
+/// (limiter slot, send), its own resources over shared objects, so that a background
+/// refresh can outlive its client.
 class token_fetcher {
  public:
   token_fetcher(client_credentials creds, const config& cfg, const net::url& base,
@@ -41,22 +49,23 @@ class token_fetcher {
         target_(base.target("/auth/token")),
         timeout_(cfg.token_fetch_timeout),
         transport_(std::move(transport)),
-        transport_stage_(*transport_),
-        limiter_stage_(std::move(limiter), transport_stage_) {}
+        limiter_(std::move(limiter)),
+        resources_{.limiter = limiter_.get(), .transport = transport_.get(), .secret_body = true} {}
 
-  asio::awaitable<result<auth::token_grant>> fetch() {
-    call_context context;
-    context.request.method = net::http_method::post;
-    context.request.target = target_;
-    context.request.headers.add("Content-Type", "application/json");
-    context.request.headers.add("Accept", "application/json");
-    if (auto ec = json::encode_token_request(creds_.client_id, creds_.client_secret.reveal(), creds_.scope,
-                                             context.request.body))
+  asio::awaitable<result<auth::token_grant>> fetch(std::shared_ptr<token_fetcher> self) {
+    net::http_request request;
+    request.method = net::http_method::post;
+    request.target = target_;
+    request.headers.add("Content-Type", "application/json");
+    request.headers.add("Accept", "application/json");
+    if (auto ec = json::encode_token_request(creds_.client_id, creds_.client_secret.reveal(), creds_.scope, request.body))
       co_return error_info{.code = ec, .message = "the client credentials are not valid UTF-8"};
-    context.deadline = clock::now() + timeout_;
-
-    attempt_result outcome = co_await limiter_stage_.send(context);
-    cleanse(context.request.body);
+    // The token cache has its own backoff: one attempt here.
+    const call_plan plan{.deadline = clock::now() + timeout_, .retry = &one_attempt_};
+    call_report report;
+    report.method = "POST";
+    attempt_result outcome =
+        co_await drive(call_job(plan, std::move(report), "/auth/token", std::move(request), resources_, self));
     if (!outcome) {
       error_info failure = std::move(outcome).error();
       failure.message = "token request failed: " + failure.code.message();
@@ -98,12 +107,14 @@ class token_fetcher {
     return grant;
   }
 
+  static constexpr retry::retry_options one_attempt_{.max_attempts = 1};
+
   client_credentials creds_;
   std::string target_;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<net::transport> transport_;
-  transport_stage transport_stage_;
-  limiter_stage limiter_stage_;
+  std::shared_ptr<limit::limiter_backend> limiter_;
+  call_resources resources_;
 };
 
 /// The token cache of one credential, with its single-flight refresher: at most one
@@ -116,12 +127,15 @@ class token_source : public std::enable_shared_from_this<token_source> {
   asio::awaitable<result<token_ptr>> get(std::shared_ptr<token_fetcher> fetcher, clock::time_point deadline,
                                          call_report& report) {
     for (;;) {
-      auto waiter = std::make_shared<waiter_slot>();
+      std::shared_ptr<waiter_slot> waiter;  // only for a wait: the steady path allocates nothing
       auth::token_decision decision;
       {
         std::lock_guard lock(mutex_);
         decision = cache_.decide(clock::now());
-        if (decision.action == auth::token_action::must_wait_for_refresh) waiters_.push_back(waiter);
+        if (decision.action == auth::token_action::must_wait_for_refresh) {
+          waiter = std::make_shared<waiter_slot>();
+          waiters_.push_back(waiter);
+        }
       }
       if (decision.start_refresh) {
         report.token_refreshes += 1;
@@ -136,7 +150,7 @@ class token_source : public std::enable_shared_from_this<token_source> {
         case auth::token_action::wait_backoff:
           if (decision.retry_at > deadline)
             co_return error_info{.code = decision.error, .message = "no access token: the last refresh failed"};
-          if (auto ec = co_await sleep_until(decision.retry_at, deadline)) co_return ec;
+          if (auto ec = co_await sleep_until(decision.retry_at)) co_return ec;
           continue;
         case auth::token_action::must_wait_for_refresh:
           if (!decision.start_refresh) report.token_refreshes += 1;
@@ -181,7 +195,7 @@ class token_source : public std::enable_shared_from_this<token_source> {
     const auto sent_at = clock::now();
     result<auth::token_grant> grant = errc::token_unavailable;
     try {
-      grant = co_await fetcher->fetch();
+      grant = co_await fetcher->fetch(fetcher);
     } catch (const std::exception&) {  // allocation failure: report it like any other failure
     }
     std::vector<std::shared_ptr<waiter_slot>> waiters;
@@ -205,6 +219,8 @@ class token_source : public std::enable_shared_from_this<token_source> {
   std::vector<std::shared_ptr<waiter_slot>> waiters_;
 };
 
+namespace {
+
 /// Token sources by (origin, client_id, secret): every client of one credential in the
 /// process shares one cache and one refresh.
 std::shared_ptr<token_source> shared_token_source(const std::string& key, const auth::token_cache_options& options) {
@@ -220,55 +236,21 @@ std::shared_ptr<token_source> shared_token_source(const std::string& key, const 
   return source;
 }
 
-class token_stage final : public stage {
- public:
-  token_stage(std::shared_ptr<token_source> source, std::shared_ptr<token_fetcher> fetcher, stage& next)
-      : source_(std::move(source)), fetcher_(std::move(fetcher)), next_(next) {}
-
-  asio::awaitable<attempt_result> send(call_context& context) override {
-    for (int resend = 0;; ++resend) {
-      const auto asked = clock::now();
-      auto token = co_await source_->get(fetcher_, context.deadline, context.report);
-      context.report.token_wait += clock::now() - asked;
-      if (!token) {
-        log_line(context, log_level::warning, "no access token: " + token.error().describe());
-        co_return std::move(token).error();
-      }
-
-      std::string header = "Bearer ";
-      header += (*token)->reveal();
-      context.request.headers.set("Authorization", std::move(header));
-      attempt_result outcome = co_await next_.send(context);
-      wipe_header(context.request.headers, "Authorization");
-
-      // Any 401 on a Bearer request means the token is no longer good (expired early,
-      // revoked): refresh once and send once more; a second 401 is the caller's error.
-      if (outcome && outcome->status == 401 && resend == 0) {
-        log_line(context, log_level::info, "access token refused (HTTP 401): refreshing it and sending once more");
-        source_->invalidate(*token);
-        context.report.retries.push_back(retry_reason::token_rejected);
-        continue;
-      }
-      co_return outcome;
-    }
-  }
-
- private:
-  std::shared_ptr<token_source> source_;
-  std::shared_ptr<token_fetcher> fetcher_;
-  stage& next_;
-};
-
 }  // namespace
 
-std::unique_ptr<stage> make_token_stage(const client_credentials& creds, const config& cfg, const net::url& base,
-                                        stage& next, std::shared_ptr<net::transport> transport,
-                                        std::shared_ptr<limit::limiter_backend> limiter) {
-  const std::string key = limit::credential_identity("token-source", base.to_string() + " " + creds.client_id,
-                                                     creds.client_secret.reveal());
-  auto source = shared_token_source(key, cfg.token);
-  auto fetcher = std::make_shared<token_fetcher>(creds, cfg, base, std::move(transport), std::move(limiter));
-  return std::make_unique<token_stage>(std::move(source), std::move(fetcher), next);
+bearer_tokens::bearer_tokens(const client_credentials& creds, const config& cfg, const net::url& base,
+                             std::shared_ptr<net::transport> transport, std::shared_ptr<limit::limiter_backend> limiter)
+    : source_(shared_token_source(limit::credential_identity("token-source", base.to_string() + " " + creds.client_id,
+                                                             creds.client_secret.reveal()),
+                                  cfg.token)),
+      fetcher_(std::make_shared<token_fetcher>(creds, cfg, base, std::move(transport), std::move(limiter))) {}
+
+bearer_tokens::~bearer_tokens() = default;
+
+asio::awaitable<result<token_ptr>> bearer_tokens::get(clock::time_point deadline, call_report& report) {
+  return source_->get(fetcher_, deadline, report);
 }
+
+void bearer_tokens::invalidate(const token_ptr& token) { source_->invalidate(token); }
 
 }  // namespace codex::call

@@ -1,0 +1,71 @@
+#pragma once
+// The driver of a call: one coroutine that performs what the call_machine says —
+// token, limiter slot, wait, send — and resumes it with what happened, until it is
+// done. Every call of the SDK goes through drive(), the token endpoint's own requests
+// included (with a plan of one attempt).
+
+#include "call/call_machine.hpp"
+#include "call/credential_header.hpp"
+#include "limit/limiter_backend.hpp"
+
+#include <codex/net/http_message.hpp>
+#include <codex/net/transport.hpp>
+#include <codex/observer.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+
+namespace codex::call {
+
+class bearer_tokens;
+
+/// What a call's actions are performed with: borrowed, they must outlive the call
+/// (call_job::keep_alive holds their owner).
+struct call_resources {
+  limit::limiter_backend* limiter = nullptr;
+  net::transport* transport = nullptr;
+  bearer_tokens* tokens = nullptr;                 ///< for a plan with refreshable_token
+  const credential_header* credential = nullptr;   ///< a fixed credential's header, if any
+  observer* log = nullptr;                         ///< diagnostic lines; with report_calls, one report per call
+  bool report_calls = false;
+  /// A non-2xx response becomes the typed error_info (status, service code and message,
+  /// X-Request-Id, Retry-After); otherwise the response is returned whatever its status.
+  bool errors_from_status = false;
+  /// The request body holds a secret (the token request): cleansed when the call ends.
+  bool secret_body = false;
+};
+
+/// One call, moved into the driver's coroutine frame whole (so that the frame is the
+/// call's only allocation of its own). Not an aggregate on purpose: see api/call.hpp.
+class call_job {
+ public:
+  /// `report` names the method; `path` (the API path, for reports and log lines) is
+  /// kept here and viewed by the report once the job sits in the driver's frame.
+  call_job(const call_plan& plan, call_report report, std::string path, net::http_request request,
+           const call_resources& with, std::shared_ptr<const void> keep_alive)
+      : machine(plan, std::move(report)),
+        path(std::move(path)),
+        request(std::move(request)),
+        with(&with),
+        keep_alive(std::move(keep_alive)),
+        started(clock::now()) {}
+  call_job(call_job&&) = default;
+  call_job& operator=(call_job&&) = delete;
+  ~call_job();
+
+  call_machine machine;
+  std::string path;
+  net::http_request request;
+  const call_resources* with;
+  std::shared_ptr<const void> keep_alive;
+  clock::time_point started;
+};
+
+/// Runs the call to its end. Never throws for I/O or service errors (allocation
+/// failure aside). Cancellation: the caller's cancellation slot ends any wait or
+/// exchange with errc::cancelled.
+asio::awaitable<attempt_result> drive(call_job job);
+
+}  // namespace codex::call
