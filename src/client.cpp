@@ -4,11 +4,14 @@
 #include "call/credential_header.hpp"
 #include "call/token_source.hpp"
 #include "limit/limiter_backend.hpp"
+#include "net/http_codec.hpp"
 #include "limit/redis_limiter.hpp"
 
 #include <codex/limit/limiter_registry.hpp>
 #include <codex/retry/backoff.hpp>
 #include <codex/retry/idempotency.hpp>
+
+#include <openssl/crypto.h>
 
 namespace codex {
 namespace {
@@ -74,6 +77,20 @@ std::unique_ptr<call::bearer_tokens> bearer_tokens_for(const config& cfg, const 
   return std::make_unique<call::bearer_tokens>(*creds, cfg, base, std::move(transport), std::move(limiter));
 }
 
+/// The header lines every request of the client carries after Host, made once:
+/// Accept, User-Agent and a fixed credential (so a secret, wiped when the client goes).
+auth::secret preset_fields_for(const std::optional<call::credential_header>& credential) {
+  net::header_list fields;
+  fields.add("Accept", "application/json");
+  fields.add("User-Agent", "codex-cpp/" CODEX_VERSION);
+  if (credential) fields.add(credential->name, credential->value.reveal());
+  std::string lines;
+  auto formatted = net::codec::format_fields(fields, lines);
+  OPENSSL_cleanse(fields.storage().data(), fields.storage().size());
+  if (!formatted) throw codex::error(std::move(formatted).error());  // with_sendable_credentials checked the values
+  return auth::secret(std::move(lines));
+}
+
 }  // namespace
 
 struct client::impl {
@@ -85,11 +102,12 @@ struct client::impl {
         limiter(make_limiter(exec, cfg, base)),
         budget(cfg.retry_budget),
         credential(call::fixed_credential_header(cfg.credentials)),
+        preset_fields(preset_fields_for(credential)),
         tokens(bearer_tokens_for(cfg, base, transport, limiter)),
         resources{.limiter = limiter.get(),
                   .transport = transport.get(),
                   .tokens = tokens.get(),
-                  .credential = credential ? &*credential : nullptr,
+                  .preset_fields = preset_fields.reveal(),
                   .log = cfg.observer.get(),
                   .report_calls = true,
                   .errors_from_status = true} {}
@@ -101,21 +119,9 @@ struct client::impl {
   std::shared_ptr<limit::limiter_backend> limiter;
   retry::retry_budget budget;
   std::optional<call::credential_header> credential;
+  auth::secret preset_fields;
   std::unique_ptr<call::bearer_tokens> tokens;
   call::call_resources resources;
-
-  net::http_request http_request_for(api_request& request) const {
-    net::http_request http;
-    http.method = request.method;
-    http.target = base.target(request.path);
-    if (!request.query.empty()) http.target += "?" + request.query;
-    http.body = std::move(request.body);
-    http.headers = std::move(request.headers);
-    http.headers.add("Accept", "application/json");
-    http.headers.add("User-Agent", "codex-cpp/" CODEX_VERSION);
-    if (!http.body.empty()) http.headers.add("Content-Type", "application/json");
-    return http;
-  }
 };
 
 client::client(asio::any_io_executor executor, config configuration)
@@ -134,6 +140,9 @@ asio::awaitable<result<net::http_response>> client::execute(api_request request)
     }
     request.headers.set("Idempotency-Key", *request.idempotency_key);
   }
+  // The credential is the client's (among the preset fields): a caller's is not sent.
+  if (self.credential) request.headers.erase(self.credential->name);
+  if (!request.body.empty()) request.headers.add("Content-Type", "application/json");
   const call::call_plan plan{
       .deadline = call::clock::now() + request.timeout.value_or(self.cfg.timeout),
       .attempt_timeout = self.cfg.attempt_timeout,
@@ -144,8 +153,19 @@ asio::awaitable<result<net::http_response>> client::execute(api_request request)
       .random_bits = &retry::jitter_bits};
   call_report report;
   report.method = net::to_string(request.method);
-  auto http = self.http_request_for(request);
-  return call::drive(call::call_job(plan, std::move(report), std::move(request.path), std::move(http), self.resources, impl_));
+
+  // The target is the path's own string with the base's prefix inserted in front (the
+  // typed calls leave room for it) and the query after.
+  net::http_request http{.method = request.method, .target = std::move(request.path),
+                         .headers = std::move(request.headers), .body = std::move(request.body)};
+  const std::size_t path_at = self.base.path_prefix.size();
+  const std::size_t path_size = http.target.size();
+  http.target.insert(0, self.base.path_prefix);
+  if (!request.query.empty()) {
+    http.target.push_back('?');
+    http.target += request.query;
+  }
+  return call::drive(call::call_job(plan, std::move(report), std::move(http), path_at, path_size, self.resources, impl_));
 }
 
 const config& client::configuration() const noexcept { return impl_->cfg; }

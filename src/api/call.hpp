@@ -42,7 +42,11 @@ asio::awaitable<result<T>> call(client& api, api_request request, decoder<T> dec
   return decode_when_done<T>(api.execute(std::move(request)), decode);
 }
 
-/// "/documents/" + the percent-encoded id.
+/// Room a path keeps before its text for the base URL's prefix ("/v1"), which the
+/// client inserts in place: the request's target is then built with no new string.
+inline constexpr std::size_t path_headroom = 32;
+
+/// "/documents/" + the percent-encoded id (with path_headroom spare).
 std::string document_path(std::string_view id);
 
 }  // namespace codex::api::detail

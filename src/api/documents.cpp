@@ -14,7 +14,14 @@
 namespace codex {
 namespace api::detail {
 
-std::string document_path(std::string_view id) { return "/documents/" + net::percent_encode(id); }
+std::string document_path(std::string_view id) {
+  constexpr std::string_view prefix = "/documents/";
+  std::string path;
+  path.reserve(path_headroom + prefix.size() + 3 * id.size());
+  path += prefix;
+  net::append_percent_encoded(path, id);
+  return path;
+}
 
 }  // namespace api::detail
 

@@ -41,19 +41,15 @@ void perform_effects(const action& next, call_machine& machine, const call_resou
   }
 }
 
-/// The credential header of this attempt's request, set just before it is sent.
-std::string_view stamp_credential(net::http_request& request, const call_machine& machine, const call_resources& with) {
-  if (machine.token()) {
-    std::string header = "Bearer ";
-    header += machine.token()->reveal();
-    request.headers.set("Authorization", std::move(header));
-    return "Authorization";
-  }
-  if (with.credential != nullptr) {
-    request.headers.set(with.credential->name, std::string(with.credential->value.reveal()));
-    return with.credential->name;
-  }
-  return {};
+/// The Bearer token of this attempt, set just before it is sent (a fixed credential is
+/// among the preset fields). True when there is one to wipe afterwards.
+bool stamp_token(net::http_request& request, const call_machine& machine) {
+  if (!machine.token()) return false;
+  std::string header = "Bearer ";
+  header += machine.token()->reveal();
+  request.headers.set("Authorization", header);
+  OPENSSL_cleanse(header.data(), header.size());
+  return true;
 }
 
 /// What the caller gets: the outcome, with a non-2xx response made the typed error
@@ -87,7 +83,7 @@ call_job::~call_job() {
 asio::awaitable<attempt_result> drive(call_job job) {
   call_machine& machine = job.machine;
   const call_resources& with = *job.with;
-  machine.report().path = job.path;  // the job moves no more
+  machine.report().path = std::string_view(job.request.target).substr(job.path_at, job.path_size);  // the job moves no more
   std::optional<asio::steady_timer> timer;  // made on the first wait; most calls never wait
   action next = machine.resume(started{clock::now()});
   for (;;) {
@@ -121,10 +117,10 @@ asio::awaitable<attempt_result> drive(call_job job) {
         break;
       }
       case step::send: {
-        const std::string_view credential = stamp_credential(job.request, machine, with);
-        attempt_result response =
-            co_await net::transport_access::send(*with.transport, job.request, next.until, machine.plan().replay_safe);
-        if (!credential.empty()) wipe_header(job.request.headers, credential);
+        const bool token_sent = stamp_token(job.request, machine);
+        attempt_result response = co_await net::transport_access::send(*with.transport, job.request, next.until,
+                                                                       machine.plan().replay_safe, with.preset_fields);
+        if (token_sent) wipe_header(job.request.headers, "Authorization");
         next = machine.resume(response_ready{std::move(response), clock::now(), std::chrono::system_clock::now()});
         break;
       }

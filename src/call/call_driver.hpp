@@ -27,7 +27,9 @@ struct call_resources {
   limit::limiter_backend* limiter = nullptr;
   net::transport* transport = nullptr;
   bearer_tokens* tokens = nullptr;                 ///< for a plan with refreshable_token
-  const credential_header* credential = nullptr;   ///< a fixed credential's header, if any
+  /// Header lines sent with every request after Host (codec::format_fields): the
+  /// client's Accept, User-Agent and fixed credential, made once per client.
+  std::string_view preset_fields;
   observer* log = nullptr;                         ///< diagnostic lines; with report_calls, one report per call
   bool report_calls = false;
   /// A non-2xx response becomes the typed error_info (status, service code and message,
@@ -41,13 +43,15 @@ struct call_resources {
 /// call's only allocation of its own). Not an aggregate on purpose: see api/call.hpp.
 class call_job {
  public:
-  /// `report` names the method; `path` (the API path, for reports and log lines) is
-  /// kept here and viewed by the report once the job sits in the driver's frame.
-  call_job(const call_plan& plan, call_report report, std::string path, net::http_request request,
-           const call_resources& with, std::shared_ptr<const void> keep_alive)
+  /// `report` names the method; the API path (for reports and log lines) is the part
+  /// [path_at, path_at + path_size) of request.target, viewed by the report once the
+  /// job sits in the driver's frame.
+  call_job(const call_plan& plan, call_report report, net::http_request request, std::size_t path_at,
+           std::size_t path_size, const call_resources& with, std::shared_ptr<const void> keep_alive)
       : machine(plan, std::move(report)),
-        path(std::move(path)),
         request(std::move(request)),
+        path_at(path_at),
+        path_size(path_size),
         with(&with),
         keep_alive(std::move(keep_alive)),
         started(clock::now()) {}
@@ -56,8 +60,9 @@ class call_job {
   ~call_job();
 
   call_machine machine;
-  std::string path;
   net::http_request request;
+  std::size_t path_at;
+  std::size_t path_size;
   const call_resources* with;
   std::shared_ptr<const void> keep_alive;
   clock::time_point started;

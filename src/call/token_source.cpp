@@ -64,8 +64,10 @@ class token_fetcher {
     const call_plan plan{.deadline = clock::now() + timeout_, .retry = &one_attempt_};
     call_report report;
     report.method = "POST";
+    constexpr std::string_view path = "/auth/token";
+    const std::size_t path_at = request.target.size() - path.size();
     attempt_result outcome =
-        co_await drive(call_job(plan, std::move(report), "/auth/token", std::move(request), resources_, self));
+        co_await drive(call_job(plan, std::move(report), std::move(request), path_at, path.size(), resources_, self));
     if (!outcome) {
       error_info failure = std::move(outcome).error();
       failure.message = "token request failed: " + failure.code.message();

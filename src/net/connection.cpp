@@ -39,12 +39,12 @@ connection::connection(asio::any_io_executor executor, tls_context& tls, const u
 
 connection::~connection() = default;
 
-asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, clock::time_point deadline,
-                                                       exchange_limits limits) {
+asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, std::string_view preset_fields,
+                                                       clock::time_point deadline, exchange_limits limits) {
   // The exchange runs as its own coroutine on the strand. A cancellation from the
   // caller arrives on the caller's thread; it is re-emitted on the strand, because
   // Asio's cancellation slots (and the socket) are not safe to touch from two threads.
-  auto initiate = [this, request, deadline, limits](auto handler) {
+  auto initiate = [this, request, preset_fields, deadline, limits](auto handler) {
     auto signal = std::make_shared<asio::cancellation_signal>();
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) {
@@ -58,7 +58,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
       if (failure) outcome = exchange_outcome{};  // only allocation failure can throw in there
       std::move(handler)(std::move(outcome));
     };
-    asio::co_spawn(strand_, exchange_on_strand(request, deadline, limits),
+    asio::co_spawn(strand_, exchange_on_strand(request, preset_fields, deadline, limits),
                    asio::bind_cancellation_slot(signal->slot(),
                                                 asio::bind_executor(caller_executor, std::move(on_done))));
   };
@@ -67,13 +67,14 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
 }
 
 asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_request* request,
+                                                                 std::string_view preset_fields,
                                                                  clock::time_point deadline,
                                                                  exchange_limits limits) {
   exchange_outcome outcome;
   // A head the codec refuses is refused before anything is armed or opened: the
   // connection stays as good as it was, and not one byte reaches the server.
   write_buffer_.clear();
-  if (auto head = codec::write_request_head(*request, host_header_, write_buffer_); !head) {
+  if (auto head = codec::write_request_head(*request, host_header_, preset_fields, write_buffer_); !head) {
     outcome.response = head.error();
     co_return outcome;
   }

@@ -45,8 +45,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Connects if needed, writes the request and reads one response, all before
   /// `deadline`. Runs on the connection's strand. The request must outlive the call.
-  asio::awaitable<exchange_outcome> exchange(const http_request* request, clock::time_point deadline,
-                                             exchange_limits limits);
+  asio::awaitable<exchange_outcome> exchange(const http_request* request, std::string_view preset_fields,
+                                             clock::time_point deadline, exchange_limits limits);
 
   /// Whether the connection may carry another request (no error, no timeout, no
   /// cancellation, no "Connection: close", no stray bytes, ssl stream intact).
@@ -62,8 +62,8 @@ class connection : public std::enable_shared_from_this<connection> {
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
   asio::awaitable<std::error_code> connect();
-  asio::awaitable<exchange_outcome> exchange_on_strand(const http_request* request, clock::time_point deadline,
-                                                       exchange_limits limits);
+  asio::awaitable<exchange_outcome> exchange_on_strand(const http_request* request, std::string_view preset_fields,
+                                                       clock::time_point deadline, exchange_limits limits);
   asio::awaitable<std::error_code> read_response(http_response& out, bool head_request, exchange_limits limits,
                                                  bool& started);
   void arm_watchdog(clock::time_point deadline);

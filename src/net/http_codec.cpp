@@ -9,10 +9,13 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <new>
 
 namespace codex::net::codec {
@@ -64,18 +67,6 @@ struct padded_string_body {
   }
 };
 
-http::verb to_verb(http_method m) {
-  switch (m) {
-    case http_method::get: return http::verb::get;
-    case http_method::head: return http::verb::head;
-    case http_method::post: return http::verb::post;
-    case http_method::put: return http::verb::put;
-    case http_method::patch: return http::verb::patch;
-    case http_method::delete_: return http::verb::delete_;
-  }
-  return http::verb::get;
-}
-
 std::optional<http_method> from_verb(http::verb v) {
   switch (v) {
     case http::verb::get: return http_method::get;
@@ -114,14 +105,34 @@ void serialize_into(Serializer& serializer, std::string& out) {
   } while (!ec && !serializer.is_done());
 }
 
+error_info refuse(std::string message) {
+  return error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)};
+}
+
 template <class Fields>
 void copy_fields(const Fields& from, header_list& to) {
   to.reserve(static_cast<std::size_t>(std::distance(from.begin(), from.end())));
-  for (const auto& field : from) to.add(std::string(field.name_string()), std::string(field.value()));
+  for (const auto& field : from) to.add(field.name_string(), field.value());
 }
 
-error_info refuse(std::string message) {
-  return error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)};
+/// Appends "Name: value\r\n".
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+/// Host and Content-Length are the transport's own: a caller's copy is not sent.
+bool set_by_transport(std::string_view name) { return iequals(name, "Host") || iequals(name, "Content-Length"); }
+
+result<void> check_fields(const header_list& fields) {
+  for (const auto& [name, value] : fields) {
+    if (!is_valid_field_name(name)) return refuse("a header name is empty or holds a character other than those of an HTTP token");
+    if (!is_valid_field_value(value))
+      return refuse("the value of header " + std::string(name) + " holds CR, LF, NUL or another control character, which HTTP forbids");
+  }
+  return {};
 }
 
 bool method_has_body(http_method m) {
@@ -141,30 +152,75 @@ result<void> check_request_head(const http_request& request, std::string_view ho
   });
   if (!target_ok) return refuse("the request target is empty or holds a space, a control character or a non-ASCII byte");
   if (!is_valid_field_value(host)) return refuse("the Host header holds a control character");
-  for (const auto& [name, value] : request.headers) {
-    if (!is_valid_field_name(name)) return refuse("a header name is empty or holds a character other than those of an HTTP token");
-    if (!is_valid_field_value(value))
-      return refuse("the value of header " + name + " holds CR, LF, NUL or another control character, which HTTP forbids");
-  }
+  return check_fields(request.headers);
+}
+
+result<void> format_fields(const header_list& fields, std::string& out) {
+  if (auto refused = check_fields(fields); !refused) return refused;
+  for (const auto& [name, value] : fields) append_field(out, name, value);
   return {};
 }
 
-result<void> write_request_head(const http_request& request, std::string_view host, std::string& out) {
+// Written by hand rather than through Beast's serializer: that one wants every field
+// copied into a beast::http::fields first.
+result<void> write_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
+                                std::string& out) {
   if (auto refused = check_request_head(request, host); !refused) return refused;
-  http::request<http::empty_body> head{to_verb(request.method), request.target, 11};
-  head.set(http::field::host, host);
-  for (const auto& [name, value] : request.headers) head.insert(name, value);
-  if (!request.body.empty() || method_has_body(request.method)) head.content_length(request.body.size());
-  http::serializer<true, http::empty_body> serializer{head};
-  serialize_into(serializer, out);
+  out.append(to_string(request.method));
+  out.push_back(' ');
+  out.append(request.target);
+  out.append(" HTTP/1.1\r\n");
+  append_field(out, "Host", host);
+  out.append(preset_fields);
+  for (const auto& [name, value] : request.headers) {
+    if (!set_by_transport(name)) append_field(out, name, value);
+  }
+  if (!request.body.empty() || method_has_body(request.method)) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), request.body.size()).ptr;
+    append_field(out, "Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+  out.append("\r\n");
   return {};
 }
 
-struct response_reader::parser : http::response_parser<padded_string_body> {};
+/// Beast's bare parser, writing the status, the fields and the body straight into an
+/// http_response: no beast::http::fields in between, one buffer for every field.
+struct response_reader::parser final : http::basic_parser<false> {
+  http_response out;
+
+  void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int, beast_error&) override {}
+  void on_response_impl(int code, boost::beast::string_view, int, beast_error&) override { out.status = code; }
+  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value, beast_error&) override {
+    out.headers.add(std::string_view(name.data(), name.size()), std::string_view(value.data(), value.size()));
+  }
+  void on_header_impl(beast_error&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, beast_error&) override {
+    // The parser has already checked the length against its body_limit.
+    if (length) out.body.reserve(static_cast<std::size_t>(*length) + body_padding);
+  }
+  std::size_t on_body_impl(boost::beast::string_view body, beast_error&) override {
+    append(body);
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, beast_error&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, beast_error&) override {
+    append(body);
+    return body.size();
+  }
+  void on_finish_impl(beast_error&) override { padded_string_body::ensure_padding(out.body); }
+
+  void append(boost::beast::string_view bytes) {
+    const std::size_t needed = out.body.size() + bytes.size() + body_padding;
+    if (needed > out.body.capacity()) out.body.reserve(std::max(needed, out.body.capacity() * 2));
+    out.body.append(bytes.data(), bytes.size());
+  }
+};
 
 response_reader::response_reader(limits lim, bool head_request) {
   static_assert(sizeof(parser) <= storage_size && alignof(parser) <= alignof(std::max_align_t));
   parser_ = new (storage_) parser{};
+  parser_->out.headers.reserve(16, 512);  // a typical response's fields, in two allocations
   parser_->body_limit(lim.max_body);
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(lim.max_header, UINT32_MAX)));
   parser_->eager(true);
@@ -197,17 +253,12 @@ bool response_reader::done() const noexcept { return parser_->is_done(); }
 
 bool response_reader::keep_alive() const noexcept {
   // A close-delimited body (no length, not chunked) ends the connection too.
-  return parser_->get().keep_alive() && !parser_->need_eof();
+  return parser_->keep_alive() && !parser_->need_eof();
 }
 
 http_response response_reader::release() {
-  auto message = parser_->release();
-  http_response response;
-  response.status = static_cast<int>(message.result_int());
-  copy_fields(message.base(), response.headers);
-  response.body = std::move(message.body());
-  padded_string_body::ensure_padding(response.body);
-  return response;
+  padded_string_body::ensure_padding(parser_->out.body);
+  return std::move(parser_->out);
 }
 
 // ---- server side -------------------------------------------------------------

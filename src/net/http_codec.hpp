@@ -27,13 +27,21 @@ namespace codex::net::codec {
 /// field, never its value (it may be a credential). Pure.
 result<void> check_request_head(const http_request& request, std::string_view host);
 
-/// Appends the request line and header block of `request` to `out` (Beast's
-/// serializer, split mode). The body is not copied: the caller writes
-/// request.body right after `out`. Adds Host, Content-Length (when a body or a
-/// method that carries one) and keeps the caller's other fields.
+/// Appends "Name: value\r\n" for each field to `out`, once check_request_head()'s
+/// rules for fields hold (errc::invalid_argument otherwise, `out` unchanged): the lines
+/// a client sends with every request (Accept, User-Agent, a fixed credential), made
+/// once and passed to write_request_head() as `preset_fields`.
+result<void> format_fields(const header_list& fields, std::string& out);
+
+/// Appends the request line and header block of `request` to `out`. The body is not
+/// copied: the caller writes request.body right after `out`. Writes Host, then
+/// `preset_fields` as they are (lines made by format_fields()), then the request's own
+/// fields — except Host and Content-Length, which are the transport's — then
+/// Content-Length (when a body or a method that carries one).
 /// Every request the SDK sends passes here, so no head that check_request_head()
 /// refuses is ever written: its error is returned and `out` is left as it was.
-result<void> write_request_head(const http_request& request, std::string_view host, std::string& out);
+result<void> write_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
+                                std::string& out);
 
 /// Parses one response. Make a new one per response (a parser is single-use).
 /// Errors from put()/finish(): protocol_error, response_too_large, connection_closed.

@@ -40,18 +40,28 @@ bool is_valid_field_value(std::string_view value) noexcept {
   });
 }
 
-void header_list::set(std::string_view name, std::string value) {
+void header_list::add(std::string_view name, std::string_view value) {
+  const auto name_at = static_cast<std::uint32_t>(text_.size());
+  text_.append(name);
+  const auto value_at = static_cast<std::uint32_t>(text_.size());
+  text_.append(value);
+  entries_.push_back({name_at, static_cast<std::uint32_t>(name.size()), value_at, static_cast<std::uint32_t>(value.size())});
+}
+
+void header_list::set(std::string_view name, std::string_view value) {
   erase(name);
-  fields_.emplace_back(std::string(name), std::move(value));
+  add(name, value);
 }
 
 void header_list::erase(std::string_view name) {
-  std::erase_if(fields_, [&](const field& f) { return iequals(f.first, name); });
+  std::erase_if(entries_, [&](const entry& e) { return iequals(at(e).first, name); });
 }
 
 std::optional<std::string_view> header_list::find(std::string_view name) const noexcept {
-  for (const auto& f : fields_)
-    if (iequals(f.first, name)) return std::string_view(f.second);
+  for (const auto& e : entries_) {
+    auto [field_name, value] = at(e);
+    if (iequals(field_name, name)) return value;
+  }
   return std::nullopt;
 }
 

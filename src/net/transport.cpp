@@ -135,7 +135,7 @@ asio::awaitable<result<http_response>> transport::send(http_request request, clo
 
 asio::awaitable<result<http_response>> transport_access::send(transport& t, const http_request& request,
                                                               transport::clock::time_point deadline,
-                                                              bool retry_if_unsent) {
+                                                              bool retry_if_unsent, std::string_view preset_fields) {
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
   // The codec would refuse this head on the connection too; refused here, it takes no
   // pool slot and counts as no request. The message names the field, never its value.
@@ -153,7 +153,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
 
     const bool was_used = conn->used();
     self->requests_sent.fetch_add(1, std::memory_order_relaxed);
-    exchange_outcome outcome = co_await conn->exchange(&request, deadline, limits);
+    exchange_outcome outcome = co_await conn->exchange(&request, preset_fields, deadline, limits);
     if (!was_used && conn->session_resumed()) self->sessions_resumed.fetch_add(1, std::memory_order_relaxed);
     self->give_back(std::move(conn));
     if (outcome.response) co_return std::move(outcome.response);

@@ -9,8 +9,11 @@
 namespace codex::net {
 
 struct transport_access {
+  /// `preset_fields`: header lines made by codec::format_fields(), sent after Host (the
+  /// client's constant fields); must outlive the call.
   static asio::awaitable<result<http_response>> send(transport& t, const http_request& request,
-                                                     transport::clock::time_point deadline, bool retry_if_unsent);
+                                                     transport::clock::time_point deadline, bool retry_if_unsent,
+                                                     std::string_view preset_fields = {});
 };
 
 }  // namespace codex::net

@@ -113,9 +113,14 @@ std::string url::target(std::string_view path) const {
 }
 
 std::string percent_encode(std::string_view raw) {
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(raw.size());
+  append_percent_encoded(out, raw);
+  return out;
+}
+
+void append_percent_encoded(std::string& out, std::string_view raw) {
+  static constexpr char hex[] = "0123456789ABCDEF";
   for (unsigned char c : raw) {
     if (is_unreserved(c)) {
       out.push_back(static_cast<char>(c));
@@ -125,14 +130,13 @@ std::string percent_encode(std::string_view raw) {
       out.push_back(hex[c & 15]);
     }
   }
-  return out;
 }
 
 void append_query(std::string& target, std::string_view key, std::string_view value) {
   target.push_back(target.find('?') == std::string::npos ? '?' : '&');
-  target += percent_encode(key);
+  append_percent_encoded(target, key);
   target.push_back('=');
-  target += percent_encode(value);
+  append_percent_encoded(target, value);
 }
 
 }  // namespace codex::net

@@ -441,9 +441,9 @@ TEST_CASE("a server that echoes the credentials in its error messages does not l
     std::string echoed = "rejected";
     for (const auto& [name, value] : request.headers) {
       if (name == "Authorization" || name == "X-API-Key") {
-        echoed += " " + name + ": " + value + " (raw " + value + ")";
+        echoed += " " + std::string(name) + ": " + std::string(value) + " (raw " + std::string(value) + ")";
         std::lock_guard lock{wire_mutex};
-        wire_credentials.push_back(credential_part(value));
+        wire_credentials.push_back(credential_part(std::string(value)));
       }
     }
     if (request.target == "/v1/auth/token") {

@@ -38,7 +38,7 @@ TEST_CASE("codec: request head is a valid HTTP/1.1 head with Host and Content-Le
   http_request request{.method = http_method::post, .target = "/v1/documents?x=1", .body = "{}"};
   request.headers.add("X-API-Key", "k");
   std::string out;
-  CHECK(codec::write_request_head(request, "127.0.0.1:8443", out));
+  CHECK(codec::write_request_head(request, "127.0.0.1:8443", {}, out));
   CHECK(out.starts_with("POST /v1/documents?x=1 HTTP/1.1\r\n"));
   CHECK(out.find("Host: 127.0.0.1:8443\r\n") != std::string::npos);
   CHECK(out.find("X-API-Key: k\r\n") != std::string::npos);
@@ -46,8 +46,34 @@ TEST_CASE("codec: request head is a valid HTTP/1.1 head with Host and Content-Le
   CHECK(out.ends_with("\r\n\r\n"));
 
   std::string get_head;
-  CHECK(codec::write_request_head({.target = "/v1/account"}, "h", get_head));
+  CHECK(codec::write_request_head({.target = "/v1/account"}, "h", {}, get_head));
   CHECK(get_head.find("Content-Length") == std::string::npos);
+}
+
+TEST_CASE("codec: preset fields follow Host; a caller's Host and Content-Length are not sent", "[codec]") {
+  codex::net::header_list constant;
+  constant.add("Accept", "application/json");
+  constant.add("User-Agent", "codex-cpp/test");
+  std::string preset;
+  REQUIRE(codec::format_fields(constant, preset));
+  CHECK(preset == "Accept: application/json\r\nUser-Agent: codex-cpp/test\r\n");
+
+  http_request request{.method = http_method::put, .target = "/v1/documents/d", .body = "{\"a\":1}"};
+  request.headers.add("If-Match", "3");
+  request.headers.add("Host", "evil.example");
+  request.headers.add("content-length", "999");
+  std::string out;
+  REQUIRE(codec::write_request_head(request, "h:1", preset, out));
+  CHECK(out == "PUT /v1/documents/d HTTP/1.1\r\nHost: h:1\r\nAccept: application/json\r\nUser-Agent: codex-cpp/test\r\n"
+               "If-Match: 3\r\nContent-Length: 7\r\n\r\n");
+
+  codex::net::header_list broken;
+  broken.add("X-Bad", "a\r\nX-Injected: 1");
+  std::string untouched = "kept";
+  const auto refused = codec::format_fields(broken, untouched);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.code() == errc::invalid_argument);
+  CHECK(untouched == "kept");
 }
 
 TEST_CASE("net: a field value may hold visible ASCII, blanks and 0x80-0xFF, but no control character", "[codec]") {
@@ -73,7 +99,7 @@ TEST_CASE("codec: a request head that would carry an extra line is refused, and 
   const std::string secret = "cdx_0123456789abcdef0123456789abcdef01234567";
   auto check_refused = [&](const http_request& request, std::string_view host = "127.0.0.1:8443") {
     std::string out = "kept";
-    const auto written = codec::write_request_head(request, host, out);
+    const auto written = codec::write_request_head(request, host, {}, out);
     REQUIRE_FALSE(written);
     CHECK(written.code() == errc::invalid_argument);
     CHECK(out == "kept");

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,29 +36,79 @@ bool is_valid_field_name(std::string_view name) noexcept;
 /// that a value can never end its line and start another header. Thread-safe (pure).
 bool is_valid_field_value(std::string_view value) noexcept;
 
-/// An ordered list of header fields with case-insensitive lookup. Not thread-safe.
+/// An ordered list of header fields with case-insensitive lookup. Every name and
+/// value lives in one buffer, so that a list costs two allocations however many
+/// fields it holds (none while empty). Iteration yields pairs of views, valid until the
+/// list is next changed. Not thread-safe.
 class header_list {
+  struct entry {
+    std::uint32_t name_at;
+    std::uint32_t name_size;
+    std::uint32_t value_at;
+    std::uint32_t value_size;
+  };
+
  public:
-  using field = std::pair<std::string, std::string>;
+  using field = std::pair<std::string_view, std::string_view>;
+
+  class const_iterator {
+   public:
+    using value_type = field;
+    using difference_type = std::ptrdiff_t;
+    using reference = field;
+    using iterator_category = std::forward_iterator_tag;
+    const_iterator() = default;
+    field operator*() const noexcept { return owner_->at(*at_); }
+    const_iterator& operator++() noexcept {
+      ++at_;
+      return *this;
+    }
+    const_iterator operator++(int) noexcept {
+      auto before = *this;
+      ++at_;
+      return before;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept { return a.at_ == b.at_; }
+
+   private:
+    friend class header_list;
+    const_iterator(const header_list* owner, const entry* at) : owner_(owner), at_(at) {}
+    const header_list* owner_ = nullptr;
+    const entry* at_ = nullptr;
+  };
 
   /// Appends a field (repeats allowed).
-  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void add(std::string_view name, std::string_view value);
   /// Replaces every field of that name by one with this value.
-  void set(std::string_view name, std::string value);
-  /// Removes every field of that name.
+  void set(std::string_view name, std::string_view value);
+  /// Removes every field of that name (their bytes stay in the buffer until clear()).
   void erase(std::string_view name);
   /// The first field of that name.
   std::optional<std::string_view> find(std::string_view name) const noexcept;
   bool contains(std::string_view name) const noexcept { return find(name).has_value(); }
 
-  auto begin() const noexcept { return fields_.begin(); }
-  auto end() const noexcept { return fields_.end(); }
-  std::size_t size() const noexcept { return fields_.size(); }
-  void reserve(std::size_t n) { fields_.reserve(n); }
-  void clear() noexcept { fields_.clear(); }
+  const_iterator begin() const noexcept { return {this, entries_.data()}; }
+  const_iterator end() const noexcept { return {this, entries_.data() + entries_.size()}; }
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  /// Room for `fields` fields of `bytes` bytes of names and values in all.
+  void reserve(std::size_t fields, std::size_t bytes = 0) {
+    entries_.reserve(fields);
+    text_.reserve(bytes);
+  }
+  void clear() noexcept {
+    entries_.clear();
+    text_.clear();
+  }
+  /// The buffer that holds every name and value (to cleanse a credential's bytes).
+  std::string& storage() noexcept { return text_; }
 
  private:
-  std::vector<field> fields_;
+  field at(const entry& e) const noexcept {
+    return {std::string_view(text_).substr(e.name_at, e.name_size), std::string_view(text_).substr(e.value_at, e.value_size)};
+  }
+  std::string text_;
+  std::vector<entry> entries_;
 };
 
 /// A request to send. `target` is the origin-form path and query ("/v1/documents?limit=5").

@@ -33,6 +33,8 @@ struct url {
 /// Percent-encodes everything but RFC 3986 unreserved characters: for one path
 /// segment or one query key/value.
 std::string percent_encode(std::string_view raw);
+/// percent_encode(raw) appended to `out`.
+void append_percent_encoded(std::string& out, std::string_view raw);
 
 /// Appends `key=value` to a target, with '?' or '&' as needed, both percent-encoded.
 void append_query(std::string& target, std::string_view key, std::string_view value);
