@@ -3,9 +3,8 @@
 #include "net/http_codec.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
-#include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/connect.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
@@ -20,19 +19,21 @@
 namespace codex::net {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t initial_read_buffer = 16 * 1024;
 
 }  // namespace
 
 connection::connection(asio::any_io_executor executor, tls_context& tls, const url& origin)
     : strand_(asio::make_strand(executor)),
+      on_strand_(asio::bind_executor(strand_, asio::experimental::as_tuple(asio::use_awaitable))),
       tls_(tls),
       origin_(origin),
       host_header_(origin.authority()),
-      resolver_(strand_),
-      stream_(strand_, tls.native()),
-      watchdog_(strand_),
+      // The I/O objects keep the plain executor (its type-erased copies stay small);
+      // what serialises them is that every completion is bound to the strand.
+      resolver_(executor),
+      stream_(executor, tls.native()),
+      watchdog_(executor),
       read_buffer_(initial_read_buffer),
       created_at_(clock::now()),
       last_used_at_(created_at_) {}
@@ -41,35 +42,6 @@ connection::~connection() = default;
 
 asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, std::string_view preset_fields,
                                                        clock::time_point deadline, exchange_limits limits) {
-  // The exchange runs as its own coroutine on the strand. A cancellation from the
-  // caller arrives on the caller's thread; it is re-emitted on the strand, because
-  // Asio's cancellation slots (and the socket) are not safe to touch from two threads.
-  auto initiate = [this, request, preset_fields, deadline, limits](auto handler) {
-    auto signal = std::make_shared<asio::cancellation_signal>();
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) {
-      slot.assign([strand = strand_, signal](asio::cancellation_type type) {
-        asio::post(strand, [signal, type] { signal->emit(type); });
-      });
-    }
-    auto caller_executor = asio::get_associated_executor(handler);
-    auto on_done = [handler = std::move(handler), signal](std::exception_ptr failure,
-                                                          exchange_outcome outcome) mutable {
-      if (failure) outcome = exchange_outcome{};  // only allocation failure can throw in there
-      std::move(handler)(std::move(outcome));
-    };
-    asio::co_spawn(strand_, exchange_on_strand(request, preset_fields, deadline, limits),
-                   asio::bind_cancellation_slot(signal->slot(),
-                                                asio::bind_executor(caller_executor, std::move(on_done))));
-  };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(exchange_outcome)>(
-      std::move(initiate), asio::use_awaitable);
-}
-
-asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_request* request,
-                                                                 std::string_view preset_fields,
-                                                                 clock::time_point deadline,
-                                                                 exchange_limits limits) {
   exchange_outcome outcome;
   // A head the codec refuses is refused before anything is armed or opened: the
   // connection stays as good as it was, and not one byte reaches the server.
@@ -78,6 +50,10 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
     outcome.response = head.error();
     co_return outcome;
   }
+  // The pool hands the connection to calls on any thread: its I/O and its watchdog
+  // run on its strand. Already there (the caller's last exchange ended on it), this
+  // does not hop.
+  co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
   busy_ = true;
   timed_out_ = false;
   auto fail = [&](std::error_code ec) {
@@ -94,18 +70,19 @@ asio::awaitable<exchange_outcome> connection::exchange_on_strand(const http_requ
   }
 
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(write_buffer_), asio::buffer(request->body)};
-  if (auto [ec, written] = co_await asio::async_write(stream_, buffers, use_tuple); ec) co_return fail(classify(ec));
+  if (auto [ec, written] = co_await asio::async_write(stream_, buffers, on_strand_); ec) co_return fail(classify(ec));
 
-  http_response response;
+  codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header},
+                                request->method == http_method::head);
   bool started = false;
-  auto ec = co_await read_response(response, request->method == http_method::head, limits, started);
+  auto ec = co_await read_response(reader, started);
   outcome.response_started = started;
   if (ec) co_return fail(ec);
 
   if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
   last_used_at_ = clock::now();
   disarm_watchdog();
-  outcome.response = std::move(response);
+  outcome.response = reader.release();
   co_return outcome;
 }
 
@@ -114,12 +91,12 @@ asio::awaitable<std::error_code> connection::connect() {
   std::error_code ec;
   if (origin_.host_is_ip()) {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(origin_.host), origin_.port);
-    std::tie(ec) = co_await socket.async_connect(endpoint, use_tuple);
+    std::tie(ec) = co_await socket.async_connect(endpoint, on_strand_);
   } else {
     auto [resolve_ec, endpoints] =
-        co_await resolver_.async_resolve(origin_.host, std::to_string(origin_.port), use_tuple);
+        co_await resolver_.async_resolve(origin_.host, std::to_string(origin_.port), on_strand_);
     if (resolve_ec) co_return timed_out_ ? make_error_code(errc::timeout) : make_error_code(errc::resolve_failed);
-    std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, use_tuple);
+    std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, on_strand_);
   }
   if (ec) {
     const auto typed = classify(ec);
@@ -130,7 +107,7 @@ asio::awaitable<std::error_code> connection::connect() {
 
   if (auto prepare_ec = tls_.prepare(stream_.native_handle(), origin_.host, origin_.host_is_ip()))
     co_return prepare_ec;
-  std::tie(ec) = co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  std::tie(ec) = co_await stream_.async_handshake(asio::ssl::stream_base::client, on_strand_);
   if (ec) {
     if (timed_out_) co_return make_error_code(errc::timeout);
     if (ec == asio::error::operation_aborted) co_return make_error_code(errc::cancelled);
@@ -141,9 +118,7 @@ asio::awaitable<std::error_code> connection::connect() {
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> connection::read_response(http_response& out, bool head_request,
-                                                           exchange_limits limits, bool& started) {
-  codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header}, head_request);
+asio::awaitable<std::error_code> connection::read_response(codec::response_reader& reader, bool& started) {
   std::error_code ec;
   while (!reader.done()) {
     if (read_begin_ < read_end_) {
@@ -161,7 +136,7 @@ asio::awaitable<std::error_code> connection::read_response(http_response& out, b
     }
     if (read_end_ == read_buffer_.size()) read_buffer_.resize(read_buffer_.size() * 2);
     auto [read_ec, n] = co_await stream_.async_read_some(
-        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), use_tuple);
+        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), on_strand_);
     if (read_ec) {
       if (read_ec == asio::error::eof || read_ec == asio::ssl::error::stream_truncated) {
         reader.put_eof(ec);
@@ -176,7 +151,6 @@ asio::awaitable<std::error_code> connection::read_response(http_response& out, b
   }
   // Bytes after the response would be a protocol violation (no pipelining here).
   if (!reader.keep_alive() || read_begin_ != read_end_) reusable_ = false;
-  out = reader.release();
   if (read_buffer_.size() > 4 * initial_read_buffer) {  // don't keep a large-body buffer while idle
     read_buffer_.resize(initial_read_buffer);
     read_buffer_.shrink_to_fit();
@@ -190,9 +164,9 @@ void connection::arm_watchdog(clock::time_point deadline) {
   if (watchdog_armed_ && watchdog_.expiry() <= deadline) return;
   watchdog_armed_ = true;
   watchdog_.expires_at(deadline);
-  watchdog_.async_wait([weak = weak_from_this(), generation = ++watchdog_generation_](std::error_code) {
+  watchdog_.async_wait(asio::bind_executor(strand_, [weak = weak_from_this(), generation = ++watchdog_generation_](std::error_code) {
     if (auto self = weak.lock()) self->on_watchdog(generation);
-  });
+  }));
 }
 
 void connection::disarm_watchdog() {

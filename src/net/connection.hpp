@@ -1,6 +1,7 @@
 #pragma once
 // One keep-alive TLS connection of the pool, and the exchange of one request on it.
 
+#include "net/http_codec.hpp"
 #include "net/tls_context.hpp"
 
 #include <codex/net/http_message.hpp>
@@ -8,10 +9,13 @@
 #include <codex/result.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -34,8 +38,10 @@ struct exchange_outcome {
 };
 
 /// A TLS connection used by one request at a time. All of its I/O, and its deadline
-/// watchdog, run on its own strand: the pool may hand it to coroutines running on any
-/// thread. Must be owned by a shared_ptr (the watchdog holds a weak one).
+/// watchdog, complete on its own strand: the pool may hand it to coroutines running on
+/// any thread. The exchange runs in the caller's coroutine (no coroutine of its own is
+/// spawned): it moves onto the strand when it starts, unless it is there already.
+/// Must be owned by a shared_ptr (the watchdog holds a weak one).
 class connection : public std::enable_shared_from_this<connection> {
  public:
   using clock = std::chrono::steady_clock;
@@ -44,7 +50,7 @@ class connection : public std::enable_shared_from_this<connection> {
   ~connection();
 
   /// Connects if needed, writes the request and reads one response, all before
-  /// `deadline`. Runs on the connection's strand. The request must outlive the call.
+  /// `deadline`. Ends on the connection's strand. The request must outlive the call.
   asio::awaitable<exchange_outcome> exchange(const http_request* request, std::string_view preset_fields,
                                              clock::time_point deadline, exchange_limits limits);
 
@@ -62,16 +68,17 @@ class connection : public std::enable_shared_from_this<connection> {
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
   asio::awaitable<std::error_code> connect();
-  asio::awaitable<exchange_outcome> exchange_on_strand(const http_request* request, std::string_view preset_fields,
-                                                       clock::time_point deadline, exchange_limits limits);
-  asio::awaitable<std::error_code> read_response(http_response& out, bool head_request, exchange_limits limits,
-                                                 bool& started);
+  asio::awaitable<std::error_code> read_response(codec::response_reader& reader, bool& started);
   void arm_watchdog(clock::time_point deadline);
   void disarm_watchdog();
   void on_watchdog(std::uint64_t generation);
   std::error_code classify(const std::error_code& io_error) const;
 
+  using on_strand_token = asio::executor_binder<asio::experimental::as_tuple_t<asio::use_awaitable_t<>>,
+                                               asio::strand<asio::any_io_executor>>;
+
   asio::strand<asio::any_io_executor> strand_;
+  on_strand_token on_strand_;  ///< every operation's completion token: resumes on the strand
   tls_context& tls_;
   const url& origin_;
   std::string host_header_;
