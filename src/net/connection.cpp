@@ -75,9 +75,21 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header},
                                 request->method == http_method::head);
   bool started = false;
-  auto ec = co_await read_response(reader, started);
+  std::error_code ec;
+  while (!ec && !reader.done()) {
+    if (feed_buffered(reader, started, ec)) continue;
+    auto [read_ec, n] = co_await stream_.async_read_some(
+        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), on_strand_);
+    if (read_ec) {
+      ec = read_failed(read_ec, reader, started);
+      break;
+    }
+    started = true;
+    read_end_ += n;
+  }
   outcome.response_started = started;
   if (ec) co_return fail(ec);
+  finish_response(reader);
 
   if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
   last_used_at_ = clock::now();
@@ -118,37 +130,34 @@ asio::awaitable<std::error_code> connection::connect() {
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> connection::read_response(codec::response_reader& reader, bool& started) {
-  std::error_code ec;
-  while (!reader.done()) {
-    if (read_begin_ < read_end_) {
-      const std::size_t used = reader.put({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, ec);
-      started = started || reader.started();
-      if (ec) co_return ec;
-      read_begin_ += used;
-      if (used > 0 || reader.done()) continue;
-    }
-    // The parser needs more bytes than the buffer holds: make room after what is kept.
-    if (read_begin_ > 0) {
-      std::copy(read_buffer_.begin() + read_begin_, read_buffer_.begin() + read_end_, read_buffer_.begin());
-      read_end_ -= read_begin_;
-      read_begin_ = 0;
-    }
-    if (read_end_ == read_buffer_.size()) read_buffer_.resize(read_buffer_.size() * 2);
-    auto [read_ec, n] = co_await stream_.async_read_some(
-        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), on_strand_);
-    if (read_ec) {
-      if (read_ec == asio::error::eof || read_ec == asio::ssl::error::stream_truncated) {
-        reader.put_eof(ec);
-        if (!ec) break;  // a close-delimited body ended: the response is complete
-        started = started || reader.started();
-        co_return timed_out_ ? make_error_code(errc::timeout) : ec;
-      }
-      co_return classify(read_ec);
-    }
-    started = true;
-    read_end_ += n;
+bool connection::feed_buffered(codec::response_reader& reader, bool& started, std::error_code& ec) {
+  if (read_begin_ < read_end_) {
+    const std::size_t used = reader.put({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, ec);
+    started = started || reader.started();
+    if (ec) return true;
+    read_begin_ += used;
+    if (used > 0 || reader.done()) return true;
   }
+  // The parser needs more bytes than the buffer holds: make room after what is kept.
+  if (read_begin_ > 0) {
+    std::copy(read_buffer_.begin() + read_begin_, read_buffer_.begin() + read_end_, read_buffer_.begin());
+    read_end_ -= read_begin_;
+    read_begin_ = 0;
+  }
+  if (read_end_ == read_buffer_.size()) read_buffer_.resize(read_buffer_.size() * 2);
+  return false;
+}
+
+std::error_code connection::read_failed(const std::error_code& read_ec, codec::response_reader& reader, bool& started) {
+  if (read_ec != asio::error::eof && read_ec != asio::ssl::error::stream_truncated) return classify(read_ec);
+  std::error_code ec;
+  reader.put_eof(ec);
+  if (!ec) return {};  // a close-delimited body ended: the response is complete
+  started = started || reader.started();
+  return timed_out_ ? make_error_code(errc::timeout) : ec;
+}
+
+void connection::finish_response(const codec::response_reader& reader) {
   // Bytes after the response would be a protocol violation (no pipelining here).
   if (!reader.keep_alive() || read_begin_ != read_end_) reusable_ = false;
   if (read_buffer_.size() > 4 * initial_read_buffer) {  // don't keep a large-body buffer while idle
@@ -156,7 +165,6 @@ asio::awaitable<std::error_code> connection::read_response(codec::response_reade
     read_buffer_.shrink_to_fit();
   }
   read_begin_ = read_end_ = 0;
-  co_return std::error_code{};
 }
 
 void connection::arm_watchdog(clock::time_point deadline) {

@@ -68,7 +68,12 @@ class connection : public std::enable_shared_from_this<connection> {
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
   asio::awaitable<std::error_code> connect();
-  asio::awaitable<std::error_code> read_response(codec::response_reader& reader, bool& started);
+  /// Feeds the buffered bytes to the reader; true when that made progress (or failed:
+  /// `ec`), false when more must be read — room for it has been made.
+  bool feed_buffered(codec::response_reader& reader, bool& started, std::error_code& ec);
+  /// What a failed read means: an end of stream may complete a close-delimited body.
+  std::error_code read_failed(const std::error_code& read_ec, codec::response_reader& reader, bool& started);
+  void finish_response(const codec::response_reader& reader);
   void arm_watchdog(clock::time_point deadline);
   void disarm_watchdog();
   void on_watchdog(std::uint64_t generation);

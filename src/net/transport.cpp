@@ -4,6 +4,7 @@
 #include "net/transport_access.hpp"
 #include "net/connection.hpp"
 #include "net/http_codec.hpp"
+#include "net/pool_rules.hpp"
 #include "net/tls_context.hpp"
 
 #include <asio/this_coro.hpp>
@@ -47,9 +48,14 @@ struct transport::impl {
   std::atomic<std::uint64_t> requests_sent{0};
   std::atomic<std::uint64_t> stale_retries{0};
 
+  pool::limits limits() const {
+    return {.max_connections = options.max_connections, .idle_timeout = options.idle_timeout,
+            .max_age = options.max_connection_age};
+  }
+
   bool fresh(const connection& c, connection::clock::time_point now) const {
-    return c.reusable() && now - c.last_used_at() < options.idle_timeout &&
-           now - c.created_at() < options.max_connection_age;
+    return pool::is_fresh({.reusable = c.reusable(), .created_at = c.created_at(), .last_used_at = c.last_used_at()}, now,
+                          limits());
   }
 
   connection_ptr open_new() {
@@ -57,31 +63,36 @@ struct transport::impl {
     return std::make_shared<connection>(executor, tls, origin);
   }
 
-  /// An idle connection, a new one, or — at the connection limit — whatever a
-  /// releasing caller hands over before the deadline.
-  asio::awaitable<std::pair<connection_ptr, std::error_code>> acquire(connection::clock::time_point deadline) {
-    std::vector<connection_ptr> expired;  // destroyed outside the lock
+  /// What the pool has for a caller right now: an idle connection, the right to open
+  /// one (neither set), or — at the limit — a waiter queued for one given back. Stale
+  /// idle connections go to `expired`, to be closed outside the lock.
+  struct offer {
+    connection_ptr idle;
     std::shared_ptr<pool_waiter> waiter;
-    {
-      std::lock_guard lock(mutex);
-      const auto now = connection::clock::now();
-      while (!idle.empty()) {
-        connection_ptr c = std::move(idle.back());
-        idle.pop_back();
-        if (fresh(*c, now)) co_return std::pair{std::move(c), std::error_code{}};
-        expired.push_back(std::move(c));
-        --open;
-      }
-      if (open < options.max_connections) {
-        ++open;
-        waiter = nullptr;
-      } else {
-        waiter = std::make_shared<pool_waiter>();
-        waiters.push_back(waiter);
-      }
+  };
+  offer try_acquire(std::vector<connection_ptr>& expired) {
+    std::lock_guard lock(mutex);
+    const auto now = connection::clock::now();
+    while (!idle.empty() && !fresh(*idle.back(), now)) {
+      expired.push_back(std::move(idle.back()));
+      idle.pop_back();
+      --open;
     }
-    if (!waiter) co_return std::pair{open_new(), std::error_code{}};
-    co_return co_await wait_for_connection(std::move(waiter), deadline);
+    switch (pool::decide_acquire(!idle.empty(), open, limits())) {
+      case pool::acquire_step::reuse_idle: {
+        offer o{.idle = std::move(idle.back()), .waiter = nullptr};
+        idle.pop_back();
+        return o;
+      }
+      case pool::acquire_step::open_new:
+        ++open;
+        return {};
+      case pool::acquire_step::wait:
+        break;
+    }
+    offer o{.idle = nullptr, .waiter = std::make_shared<pool_waiter>()};
+    waiters.push_back(o.waiter);
+    return o;
   }
 
   asio::awaitable<std::pair<connection_ptr, std::error_code>> wait_for_connection(
@@ -108,17 +119,23 @@ struct transport::impl {
   void give_back(connection_ptr c) {
     const bool keep = c && fresh(*c, connection::clock::now());
     std::lock_guard lock(mutex);
-    while (!waiters.empty()) {
-      auto waiter = std::move(waiters.front());
-      waiters.pop_front();
-      waiter->handed = keep ? c : nullptr;
-      if (waiter->wakeup->wake()) return;
-      waiter->handed = nullptr;  // it gave up first: try the next one
-    }
-    if (keep) {
-      idle.push_back(std::move(c));
-    } else {
-      --open;
+    for (;;) {
+      switch (pool::decide_release(keep, !waiters.empty())) {
+        case pool::release_step::hand_to_waiter: {
+          auto waiter = std::move(waiters.front());
+          waiters.pop_front();
+          waiter->handed = keep ? c : nullptr;
+          if (waiter->wakeup->wake()) return;
+          waiter->handed = nullptr;  // it gave up first: try the next one
+          continue;
+        }
+        case pool::release_step::keep_idle:
+          idle.push_back(std::move(c));
+          return;
+        case pool::release_step::close:
+          --open;
+          return;
+      }
     }
   }
 };
@@ -148,8 +165,20 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
   const exchange_limits limits{self->options.max_response_body, self->options.max_response_header};
 
   for (int attempt = 0;; ++attempt) {
-    auto [conn, acquire_ec] = co_await self->acquire(deadline);
-    if (acquire_ec) co_return error_info{.code = acquire_ec, .message = "waiting for a connection to " + self->origin.to_string()};
+    connection_ptr conn;
+    {
+      std::vector<connection_ptr> expired;
+      auto offer = self->try_acquire(expired);
+      if (offer.idle) {
+        conn = std::move(offer.idle);
+      } else if (!offer.waiter) {
+        conn = self->open_new();
+      } else {
+        auto [handed, wait_ec] = co_await self->wait_for_connection(std::move(offer.waiter), deadline);
+        if (wait_ec) co_return error_info{.code = wait_ec, .message = "waiting for a connection to " + self->origin.to_string()};
+        conn = std::move(handed);
+      }
+    }
 
     const bool was_used = conn->used();
     self->requests_sent.fetch_add(1, std::memory_order_relaxed);
@@ -160,9 +189,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
 
     // A keep-alive connection the server closed while it sat idle fails before any
     // response byte; that is not the caller's failure, so try once on a fresh one.
-    const auto code = outcome.response.code();
-    const bool closed_while_idle = code == errc::connection_closed || code == errc::connection_reset;
-    if (attempt == 0 && was_used && !outcome.response_started && may_resend && closed_while_idle) {
+    if (pool::resend_on_new_connection(attempt, was_used, outcome.response_started, may_resend, outcome.response.code())) {
       self->stale_retries.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
