@@ -1,5 +1,6 @@
 #include <codex/client.hpp>
 
+#include "api/call.hpp"
 #include "call/call_driver.hpp"
 #include "call/credential_header.hpp"
 #include "call/token_source.hpp"
@@ -66,9 +67,6 @@ std::shared_ptr<limit::limiter_backend> make_limiter(const asio::any_io_executor
   return std::make_shared<limit::local_backend>(std::move(*limiter));
 }
 
-/// A call that failed before it started, as an awaitable like any other.
-asio::awaitable<result<net::http_response>> failed_call(result<net::http_response> failure) { co_return failure; }
-
 std::unique_ptr<call::bearer_tokens> bearer_tokens_for(const config& cfg, const net::url& base,
                                                        std::shared_ptr<net::transport> transport,
                                                        std::shared_ptr<limit::limiter_backend> limiter) {
@@ -129,13 +127,12 @@ client::client(asio::any_io_executor executor, config configuration)
 
 client::~client() = default;
 
-// Not a coroutine: the call's one frame is the driver's, which the job is moved into.
-asio::awaitable<result<net::http_response>> client::execute(api_request request) {
-  impl& self = *impl_;
+result<call::call_job> api::detail::call_access::prepare(client& api, api_request request) {
+  client::impl& self = *api.impl_;
   if (request.method == net::http_method::post && (request.idempotent || request.idempotency_key)) {
     if (!request.idempotency_key) {
       auto key = retry::make_idempotency_key();
-      if (!key) return failed_call(std::move(key).error());
+      if (!key) return std::move(key).error();
       request.idempotency_key = std::move(*key);
     }
     request.headers.set("Idempotency-Key", *request.idempotency_key);
@@ -165,7 +162,14 @@ asio::awaitable<result<net::http_response>> client::execute(api_request request)
     http.target.push_back('?');
     http.target += request.query;
   }
-  return call::drive(call::call_job(plan, std::move(report), std::move(http), path_at, path_size, self.resources, impl_));
+  return call::call_job(plan, std::move(report), std::move(http), path_at, path_size, self.resources, api.impl_);
+}
+
+// Not a coroutine: the call's one frame is the driver's, which the job is moved into.
+asio::awaitable<result<net::http_response>> client::execute(api_request request) {
+  auto job = api::detail::call_access::prepare(*this, std::move(request));
+  if (!job) return detail::ready(result<net::http_response>(std::move(job).error()));
+  return call::drive(std::move(*job));
 }
 
 const config& client::configuration() const noexcept { return impl_->cfg; }

@@ -20,6 +20,10 @@
 
 namespace codex {
 
+namespace api::detail {
+struct call_access;
+}
+
 /// A request on the raw call path; the typed resources build these.
 struct api_request {
   net::http_method method = net::http_method::get;
@@ -86,6 +90,7 @@ class client {
   }
 
  private:
+  friend struct api::detail::call_access;  // the typed calls: decoded in the call's own frame
   struct impl;
   std::shared_ptr<impl> impl_;
 };

@@ -1,7 +1,9 @@
 #pragma once
-// What every typed call does after the raw call path: decode a 2xx body into the
-// model, keeping the response's status and X-Request-Id on a decode failure.
+// How the typed calls enter the call path: a job for the driver, decoded in its frame.
 
+#include "call/call_driver.hpp"
+
+#include <codex/api/async.hpp>
 #include <codex/client.hpp>
 #include <codex/result.hpp>
 
@@ -13,33 +15,25 @@
 namespace codex::api::detail {
 
 template <class T>
-using decoder = result<T> (*)(const std::string& body);
+using decoder = codex::call::decoder<T>;
 
-/// The response's body decoded with `decode`, or the call's failure. Pure.
-template <class T>
-result<T> decode_response(result<net::http_response> response, decoder<T> decode) {
-  if (!response) return std::move(response).error();
-  result<T> decoded = decode(response->body);
-  if (decoded) return decoded;
-  error_info info = std::move(decoded).error();
-  info.http_status = response->status;
-  if (auto id = response->headers.find("X-Request-Id")) info.request_id = std::string(*id);
-  return info;
-}
+/// The client's side of a call: the request made into a job for the driver (the
+/// idempotency key, the target, the plan). Errors: those found before anything is
+/// sent (no idempotency key could be made).
+struct call_access {
+  static result<codex::call::call_job> prepare(client& api, api_request request);
+};
 
-/// Decodes the answer of a call in flight.
+/// Sends `request` through `api`'s call path and decodes the answer: one coroutine
+/// frame, the driver's. Not a coroutine itself: the request is made into a job at once
+/// (which keeps the client's machinery alive to the call's end), and no aggregate is
+/// passed by value to a coroutine (g++ 12 miscompiles braced aggregate arguments of
+/// coroutines).
 template <class T>
-asio::awaitable<result<T>> decode_when_done(asio::awaitable<result<net::http_response>> pending, decoder<T> decode) {
-  co_return decode_response(co_await std::move(pending), decode);
-}
-
-/// Sends `request` through `api`'s call path and decodes the answer. Not a coroutine:
-/// the request is handed to client::execute at once (which keeps the client's
-/// machinery alive to the call's end), and no aggregate is passed by value to a
-/// coroutine (g++ 12 miscompiles braced aggregate arguments of coroutines).
-template <class T>
-asio::awaitable<result<T>> call(client& api, api_request request, decoder<T> decode) {
-  return decode_when_done<T>(api.execute(std::move(request)), decode);
+asio::awaitable<result<T>> typed_call(client& api, api_request request, decoder<T> decode) {
+  auto job = call_access::prepare(api, std::move(request));
+  if (!job) return codex::detail::ready(result<T>(std::move(job).error()));
+  return codex::call::drive<T>(std::move(*job), decode);
 }
 
 /// Room a path keeps before its text for the base URL's prefix ("/v1"), which the

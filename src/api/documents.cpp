@@ -27,7 +27,7 @@ std::string document_path(std::string_view id) {
 
 namespace {
 
-using api::detail::call;
+using api::detail::typed_call;
 using api::detail::document_path;
 using codex::detail::ready;
 
@@ -67,7 +67,7 @@ documents::documents(client& api) : client_(&api), executor_(api.get_executor())
 asio::awaitable<result<document>> documents::try_get(std::string id) const {
   if (auto valid = validate_id(id); !valid) return refused<document>(valid.error());
   api_request request{.path = document_path(id)};
-  return call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(*client_, std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::get(std::string id) const {
@@ -77,7 +77,7 @@ asio::awaitable<document> documents::get(std::string id) const {
 asio::awaitable<result<page<document>>> documents::try_list(list_options options) const {
   if (auto valid = validate(options); !valid) return refused<page<document>>(valid.error());
   api_request request{.path = "/documents", .query = list_query(options)};
-  return call<page<document>>(*client_, std::move(request), &json::decode_document_page);
+  return typed_call<page<document>>(*client_, std::move(request), &json::decode_document_page);
 }
 
 asio::awaitable<page<document>> documents::list(list_options options) const {
@@ -92,7 +92,7 @@ asio::awaitable<result<document>> documents::try_create(document_input input) co
   if (auto valid = validate(input); !valid) return refused<document>(valid.error());
   api_request request{.method = net::http_method::post, .path = "/documents", .idempotent = true};
   if (auto ec = json::encode(input, request.body)) return refused<document>(encode_failure(ec, "the document"));
-  return call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(*client_, std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::create(document_input input) const {
@@ -106,7 +106,7 @@ asio::awaitable<result<document>> documents::try_update(std::string id, document
   api_request request{.method = net::http_method::patch, .path = document_path(id)};
   if (auto ec = json::encode(patch, request.body)) return refused<document>(encode_failure(ec, "the patch"));
   if (if_match) request.headers.add("If-Match", std::to_string(*if_match));
-  return call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(*client_, std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::update(std::string id, document_patch patch,
@@ -137,7 +137,7 @@ asio::awaitable<result<batch_result>> documents::try_batch_create(std::span<cons
   }
   // The 8 MiB limit is on the bytes sent: measured on the encoded body.
   if (auto valid = validate_batch_bytes(request.body.size()); !valid) return refused<batch_result>(valid.error());
-  return call<batch_result>(*client_, std::move(request), &json::decode_batch_result);
+  return typed_call<batch_result>(*client_, std::move(request), &json::decode_batch_result);
 }
 
 asio::awaitable<batch_result> documents::batch_create(std::span<const document_input> items) const {
@@ -155,7 +155,7 @@ asio::awaitable<result<batch_get_result>> documents::try_batch_get(std::span<con
   if (auto ec = json::encode_ids(ids, request.body)) {
     return refused<batch_get_result>(encode_failure(ec, "the ids"));
   }
-  return call<batch_get_result>(*client_, std::move(request), &json::decode_batch_get_result);
+  return typed_call<batch_get_result>(*client_, std::move(request), &json::decode_batch_get_result);
 }
 
 asio::awaitable<batch_get_result> documents::batch_get(std::span<const std::string> ids) const {

@@ -4,6 +4,10 @@
 #include "json/error_body.hpp"
 #include "net/transport_access.hpp"
 
+#include <codex/api/account.hpp>
+#include <codex/api/batch.hpp>
+#include <codex/api/document.hpp>
+#include <codex/api/page.hpp>
 #include <codex/auth/scrubber.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -80,7 +84,20 @@ call_job::~call_job() {
   if (with->secret_body) OPENSSL_cleanse(request.body.data(), request.body.size());
 }
 
-asio::awaitable<attempt_result> drive(call_job job) {
+/// The response's body decoded with `decode`, or the call's failure.
+template <class T>
+result<T> decode_response(attempt_result response, decoder<T> decode) {
+  if (!response) return std::move(response).error();
+  result<T> decoded = decode(response->body);
+  if (decoded) return decoded;
+  error_info info = std::move(decoded).error();
+  info.http_status = response->status;
+  if (auto id = response->headers.find("X-Request-Id")) info.request_id = std::string(*id);
+  return info;
+}
+
+template <class T>
+asio::awaitable<result<T>> drive(call_job job, decoder<T> decode) {
   call_machine& machine = job.machine;
   const call_resources& with = *job.with;
   machine.report().path = std::string_view(job.request.target).substr(job.path_at, job.path_size);  // the job moves no more
@@ -125,9 +142,23 @@ asio::awaitable<attempt_result> drive(call_job job) {
         break;
       }
       case step::done:
-        co_return finish(job, machine.take_outcome());
+        if constexpr (std::is_same_v<T, net::http_response>) {
+          (void)decode;
+          co_return finish(job, machine.take_outcome());
+        } else {
+          co_return decode_response(finish(job, machine.take_outcome()), decode);
+        }
     }
   }
 }
+
+// Every model a call returns.
+template asio::awaitable<result<net::http_response>> drive(call_job, decoder<net::http_response>);
+template asio::awaitable<result<account>> drive(call_job, decoder<account>);
+template asio::awaitable<result<std::string>> drive(call_job, decoder<std::string>);
+template asio::awaitable<result<document>> drive(call_job, decoder<document>);
+template asio::awaitable<result<page<document>>> drive(call_job, decoder<page<document>>);
+template asio::awaitable<result<batch_result>> drive(call_job, decoder<batch_result>);
+template asio::awaitable<result<batch_get_result>> drive(call_job, decoder<batch_get_result>);
 
 }  // namespace codex::call

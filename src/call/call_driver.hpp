@@ -68,9 +68,20 @@ class call_job {
   clock::time_point started;
 };
 
-/// Runs the call to its end. Never throws for I/O or service errors (allocation
-/// failure aside). Cancellation: the caller's cancellation slot ends any wait or
-/// exchange with errc::cancelled.
-asio::awaitable<attempt_result> drive(call_job job);
+/// How a 2xx body becomes the model (json::decode_document, ...).
+template <class T>
+using decoder = result<T> (*)(const std::string& body);
+
+/// Runs the call to its end and, for T other than net::http_response, decodes a 2xx
+/// body with `decode` (a decode failure keeps the response's status and X-Request-Id).
+/// One coroutine frame for the whole call, decoding included. Never throws for I/O or
+/// service errors (allocation failure aside). Cancellation: the caller's cancellation
+/// slot ends any wait or exchange with errc::cancelled. Instantiated in
+/// call_driver.cpp for every model the API returns.
+template <class T>
+asio::awaitable<result<T>> drive(call_job job, decoder<T> decode);
+
+/// The raw form: the response, undecoded.
+inline asio::awaitable<attempt_result> drive(call_job job) { return drive<net::http_response>(std::move(job), nullptr); }
 
 }  // namespace codex::call

@@ -31,10 +31,15 @@ struct pool_waiter {
 
 struct transport::impl {
   impl(asio::any_io_executor ex, url o, transport_options opts)
-      : executor(std::move(ex)), origin(std::move(o)), options(std::move(opts)), tls(options.tls) {}
+      : executor(std::move(ex)),
+        origin(std::move(o)),
+        authority(origin.authority()),
+        options(std::move(opts)),
+        tls(options.tls) {}
 
   asio::any_io_executor executor;
   const url origin;
+  const std::string authority;  ///< the Host header's value
   const transport_options options;
   tls_context tls;
 
@@ -156,7 +161,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
   // The codec would refuse this head on the connection too; refused here, it takes no
   // pool slot and counts as no request. The message names the field, never its value.
-  if (auto head = codec::check_request_head(request, self->origin.authority()); !head) {
+  if (auto head = codec::check_request_head(request, self->authority); !head) {
     error_info failure = head.error();
     failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " not sent: " + failure.message;
     co_return failure;

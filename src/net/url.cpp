@@ -121,6 +121,10 @@ std::string percent_encode(std::string_view raw) {
 
 void append_percent_encoded(std::string& out, std::string_view raw) {
   static constexpr char hex[] = "0123456789ABCDEF";
+  // Ids and cursors are usually unreserved throughout: copied in one append.
+  const auto plain = std::find_if_not(raw.begin(), raw.end(), [](char c) { return is_unreserved(static_cast<unsigned char>(c)); });
+  out.append(raw.begin(), plain);
+  raw.remove_prefix(static_cast<std::size_t>(plain - raw.begin()));
   for (unsigned char c : raw) {
     if (is_unreserved(c)) {
       out.push_back(static_cast<char>(c));
