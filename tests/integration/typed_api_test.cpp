@@ -552,6 +552,14 @@ TEST_CASE("list_all stops with cursor_repeated when a server leads it round in a
     CHECK(w.after_that.code == errc::cursor_repeated);  // the walk stays ended
     CHECK(script.requests() == 2);
   }
+  SECTION("an empty page that names the cursor it was fetched at") {
+    codex::test::scripted_listing script{{{"", scripted_page{{"a1"}, "c2"}}, {"c2", scripted_page{{}, "c2"}}}};
+    codex::test::test_server server{script.handler()};
+    const auto w = walk(server);
+    CHECK(w.ids == std::vector<std::string>{"a1"});
+    CHECK(w.ended_by.code == errc::cursor_repeated);
+    CHECK(script.requests() == 2);
+  }
   SECTION("a longer circle (c2 → c3 → c2) and one back to where the walk started") {
     codex::test::scripted_listing script{{{"", scripted_page{{"a1"}, "c2"}},
                                           {"c2", scripted_page{{"b1"}, "c3"}},
