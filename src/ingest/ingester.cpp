@@ -51,7 +51,6 @@ struct pending_batch {
 /// they are settled, split, or the job stops.
 struct part {
   std::vector<entry> entries;
-  std::string body;                  // composed on first send, kept for re-sends
   std::string idempotency_key;
   std::uint32_t calls = 0;           // calls made with this body
   std::uint32_t round = 1;           // 1 for a batch's first body, +1 per re-send of its retryable items
@@ -374,13 +373,14 @@ struct ingester::state : std::enable_shared_from_this<state> {
           co_return;
         }
         p.idempotency_key = std::move(*key);
-        p.body = compose_body(p.entries);
         for (auto& e : p.entries) ++e.attempts;
       }
       ++p.calls;
       batches.fetch_add(1, std::memory_order_relaxed);
       const auto call_start = clock::now();
-      api_request request{.method = net::http_method::post, .path = "/documents/batch", .body = p.body,
+      // Composed again for a re-send rather than kept and copied: the body (up to 8 MiB)
+      // is moved into the call, and the entries are the same, so the bytes are too.
+      api_request request{.method = net::http_method::post, .path = "/documents/batch", .body = compose_body(p.entries),
                           .idempotency_key = p.idempotency_key};
       auto response = co_await api->execute(std::move(request));
       error_info failure;
