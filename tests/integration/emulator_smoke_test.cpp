@@ -234,17 +234,21 @@ TEST_CASE("curl smoke test: create, get, list, batch, 429", "[emulator][integrat
   CHECK(json_text(limited.body, "/error") == "rate_limited");
 }
 
-TEST_CASE("tokens verify against the JWKS with OpenSSL alone; a 1 s token expires", "[emulator][integration]") {
+TEST_CASE("tokens verify against the JWKS with OpenSSL alone; a 2 s token expires", "[emulator][integration]") {
   running_emulator e;
   const std::string root = "https://127.0.0.1:" + std::to_string(e.server.port());
-  REQUIRE(e.curl.run("POST", root + "/_emulator/config", {e.admin_header()}, R"({"token_ttl":1})").status == 200);
+  REQUIRE(e.curl.run("POST", root + "/_emulator/config", {e.admin_header()}, R"({"token_ttl":2})").status == 200);
 
   const auto& seed = e.server.credentials();
   auto token_reply = e.curl.api("POST", "/auth/token", {},
                                 R"({"client_id":")" + seed.client_id + R"(","client_secret":")" + seed.client_secret + "\"}");
+  // exp is whole seconds (iat + ttl, iat rounded down): a 2 s token is good for at
+  // least 1 s after it is issued, so it is used at once, and checked expired 2.2 s on.
+  const auto issued = std::chrono::steady_clock::now();
   REQUIRE(token_reply.status == 200);
   const std::string token = json_text(token_reply.body, "/access_token");
-  CHECK(token_reply.body.find(R"("expires_in":1)") != std::string::npos);
+  CHECK(token_reply.body.find(R"("expires_in":2)") != std::string::npos);
+  CHECK(e.curl.api("GET", "/account", {"Authorization: Bearer " + token}).status == 200);
 
   auto jwks = e.curl.run("GET", root + "/.well-known/jwks.json");
   REQUIRE(jwks.status == 200);
@@ -256,8 +260,7 @@ TEST_CASE("tokens verify against the JWKS with OpenSSL alone; a 1 s token expire
   tampered[token.find('.') + 5] ^= 1;
   CHECK_FALSE(verify_with_jwk(tampered, n, exponent));
 
-  CHECK(e.curl.api("GET", "/account", {"Authorization: Bearer " + token}).status == 200);
-  std::this_thread::sleep_for(1200ms);
+  std::this_thread::sleep_until(issued + 2200ms);
   auto expired = e.curl.api("GET", "/account", {"Authorization: Bearer " + token});
   CHECK(expired.status == 401);
   CHECK(expired.header("WWW-Authenticate") == R"(Bearer error="invalid_token")");
