@@ -5,8 +5,8 @@
 #include "call/credential_header.hpp"
 #include "call/token_source.hpp"
 #include "limit/limiter_backend.hpp"
-#include "net/http_codec.hpp"
 #include "limit/redis_limiter.hpp"
+#include "net/http_codec.hpp"
 
 #include <codex/limit/limiter_registry.hpp>
 #include <codex/retry/backoff.hpp>

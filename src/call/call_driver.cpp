@@ -1,5 +1,6 @@
 #include "call/call_driver.hpp"
 
+#include "call/credential_header.hpp"
 #include "call/token_source.hpp"
 #include "json/error_body.hpp"
 #include "net/transport_access.hpp"

@@ -5,7 +5,6 @@
 // included (with a plan of one attempt).
 
 #include "call/call_machine.hpp"
-#include "call/credential_header.hpp"
 #include "limit/limiter_backend.hpp"
 
 #include <codex/net/http_message.hpp>

@@ -43,13 +43,10 @@ connection::~connection() = default;
 asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, std::string_view preset_fields,
                                                        clock::time_point deadline, exchange_limits limits) {
   exchange_outcome outcome;
-  // A head the codec refuses is refused before anything is armed or opened: the
-  // connection stays as good as it was, and not one byte reaches the server.
+  // The transport checked this head (codec::check_request_head) before it took the
+  // connection: a refused one never gets here.
   write_buffer_.clear();
-  if (auto head = codec::write_request_head(*request, host_header_, preset_fields, write_buffer_); !head) {
-    outcome.response = head.error();
-    co_return outcome;
-  }
+  codec::append_request_head(*request, host_header_, preset_fields, write_buffer_);
   // The pool hands the connection to calls on any thread: its I/O and its watchdog
   // run on its strand. Already there (the caller's last exchange ended on it), this
   // does not hop.

@@ -50,7 +50,8 @@ class connection : public std::enable_shared_from_this<connection> {
   ~connection();
 
   /// Connects if needed, writes the request and reads one response, all before
-  /// `deadline`. Ends on the connection's strand. The request must outlive the call.
+  /// `deadline`. Ends on the connection's strand. The request must outlive the call,
+  /// and its head must be one codec::check_request_head() accepted.
   asio::awaitable<exchange_outcome> exchange(const http_request* request, std::string_view preset_fields,
                                              clock::time_point deadline, exchange_limits limits);
 

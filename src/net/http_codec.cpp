@@ -166,6 +166,12 @@ result<void> format_fields(const header_list& fields, std::string& out) {
 result<void> write_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
                                 std::string& out) {
   if (auto refused = check_request_head(request, host); !refused) return refused;
+  append_request_head(request, host, preset_fields, out);
+  return {};
+}
+
+void append_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
+                         std::string& out) {
   out.append(to_string(request.method));
   out.push_back(' ');
   out.append(request.target);
@@ -181,7 +187,6 @@ result<void> write_request_head(const http_request& request, std::string_view ho
     append_field(out, "Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
   }
   out.append("\r\n");
-  return {};
 }
 
 /// Beast's bare parser, writing the status, the fields and the body straight into an

@@ -43,6 +43,12 @@ result<void> format_fields(const header_list& fields, std::string& out);
 result<void> write_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
                                 std::string& out);
 
+/// write_request_head() without the check, for a head that check_request_head() has
+/// already accepted with this Host: the transport checks each request once, before it
+/// takes a connection, and its connections write with this.
+void append_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
+                         std::string& out);
+
 /// Parses one response. Make a new one per response (a parser is single-use).
 /// Errors from put()/finish(): protocol_error, response_too_large, connection_closed.
 class response_reader {

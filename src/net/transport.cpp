@@ -35,12 +35,15 @@ struct transport::impl {
         origin(std::move(o)),
         authority(origin.authority()),
         options(std::move(opts)),
+        limits{.max_connections = options.max_connections, .idle_timeout = options.idle_timeout,
+               .max_age = options.max_connection_age},
         tls(options.tls) {}
 
   asio::any_io_executor executor;
   const url origin;
   const std::string authority;  ///< the Host header's value
   const transport_options options;
+  const pool::limits limits;
   tls_context tls;
 
   std::mutex mutex;
@@ -53,14 +56,9 @@ struct transport::impl {
   std::atomic<std::uint64_t> requests_sent{0};
   std::atomic<std::uint64_t> stale_retries{0};
 
-  pool::limits limits() const {
-    return {.max_connections = options.max_connections, .idle_timeout = options.idle_timeout,
-            .max_age = options.max_connection_age};
-  }
-
   bool fresh(const connection& c, connection::clock::time_point now) const {
     return pool::is_fresh({.reusable = c.reusable(), .created_at = c.created_at(), .last_used_at = c.last_used_at()}, now,
-                          limits());
+                          limits);
   }
 
   connection_ptr open_new() {
@@ -83,7 +81,7 @@ struct transport::impl {
       idle.pop_back();
       --open;
     }
-    switch (pool::decide_acquire(!idle.empty(), open, limits())) {
+    switch (pool::decide_acquire(!idle.empty(), open, limits)) {
       case pool::acquire_step::reuse_idle: {
         offer o{.idle = std::move(idle.back()), .waiter = nullptr};
         idle.pop_back();
@@ -159,8 +157,9 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
                                                               transport::clock::time_point deadline,
                                                               bool retry_if_unsent, std::string_view preset_fields) {
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
-  // The codec would refuse this head on the connection too; refused here, it takes no
-  // pool slot and counts as no request. The message names the field, never its value.
+  // Checked once an attempt, here: refused, it takes no pool slot and counts as
+  // no request; accepted, the connections write it unchecked. The message names the
+  // field, never its value.
   if (auto head = codec::check_request_head(request, self->authority); !head) {
     error_info failure = head.error();
     failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " not sent: " + failure.message;
