@@ -19,9 +19,13 @@ result<void> over_limit(std::string_view what, std::size_t size, std::string_vie
                                         std::string(limit_name) + ")");
 }
 
+result<void> not_utf8(std::string_view field) {
+  return fail(errc::invalid_utf8, std::string(field) + " is not valid UTF-8");
+}
+
 result<void> check_utf8(std::string_view field, std::string_view text) {
   if (json::is_valid_utf8(text)) return {};
-  return fail(errc::invalid_utf8, std::string(field) + " is not valid UTF-8");
+  return not_utf8(field);
 }
 
 result<void> check_title(std::string_view title) {
@@ -43,7 +47,7 @@ result<void> check_tags(const std::vector<std::string>& tags) {
     return over_limit("tags", tags.size(), "tags", document_limits::max_tags, "max_tags");
   }
   for (std::size_t i = 0; i < tags.size(); ++i) {
-    if (auto r = check_utf8("tags[" + std::to_string(i) + "]", tags[i]); !r) return r;
+    if (!json::is_valid_utf8(tags[i])) return not_utf8("tags[" + std::to_string(i) + "]");
   }
   return {};
 }
@@ -54,8 +58,8 @@ result<void> check_metadata(const metadata& fields) {
   }
   for (const auto& [key, value] : fields) {
     if (!json::is_valid_utf8(key)) return fail(errc::invalid_utf8, "a metadata key is not valid UTF-8");
-    if (const auto* text = std::get_if<std::string>(&value)) {
-      if (auto r = check_utf8("metadata[\"" + key + "\"]", *text); !r) return r;
+    if (const auto* text = std::get_if<std::string>(&value); text && !json::is_valid_utf8(*text)) {
+      return not_utf8("metadata[\"" + key + "\"]");
     }
   }
   return {};

@@ -211,11 +211,12 @@ TEST_CASE("output round-trips through simdjson", "[json_writer]") {
 }
 
 TEST_CASE("escapes are found at every position of long strings (16 bytes at a time)", "[json_writer]") {
-  // The writer skips 16 clean bytes at a time: an escape or a multi-byte character at
-  // any offset, next to any other, must come out exactly as the byte-by-byte rule says.
+  // The writer skips 64, then 16 clean bytes at a time: an escape or a multi-byte
+  // character at any offset, next to any other, must come out exactly as the
+  // byte-by-byte rule says.
   const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\x01'), "\x1f", "\xc3\xa9", "\xf0\x9f\x98\x80"};
   const std::string expected_of[] = {R"(\")", R"(\\)", R"(\n)", R"(\u0001)", R"(\u001f)", "\xc3\xa9", "\xf0\x9f\x98\x80"};
-  for (std::size_t length : {7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49}) {
+  for (std::size_t length : {7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 79, 80, 127, 128, 129}) {
     for (std::size_t at = 0; at <= length; ++at) {
       for (std::size_t k = 0; k < std::size(specials); ++k) {
         const std::string text = std::string(at, 'a') + specials[k] + std::string(length - at, '~');
@@ -225,4 +226,31 @@ TEST_CASE("escapes are found at every position of long strings (16 bytes at a ti
       }
     }
   }
+}
+
+TEST_CASE("invalid UTF-8 at any position of a long string leaves the output as it was", "[json_writer]") {
+  // The scan learns only that a string is not all ASCII; validation then covers the
+  // whole string, wherever the bad byte is, and rolls the output back.
+  for (std::size_t length : {1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 128, 129}) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string text(length, 'x');
+      text[at] = '\xff';
+      std::string out = "kept";
+      CHECK(codex::json::append_quoted(out, text) == errc::invalid_utf8);
+      CHECK(out == "kept");
+      CHECK_FALSE(codex::json::is_valid_utf8(text));
+    }
+  }
+}
+
+TEST_CASE("bytes at the edges of the escaping rule, and escapes side by side", "[json_writer]") {
+  std::string out;
+  REQUIRE_FALSE(codex::json::append_quoted(out, std::string("\x1f\x20\x7f!#[]", 7)));
+  CHECK(out == "\"\\u001f \x7f!#[]\"");
+  out.clear();
+  REQUIRE_FALSE(codex::json::append_quoted(out, std::string(20, '"')));
+  std::string expected = "\"";
+  for (int i = 0; i < 20; ++i) expected += "\\\"";
+  CHECK(out == expected + "\"");
+  CHECK(codex::json::is_valid_utf8(std::string(40, '\x7f')));
 }
