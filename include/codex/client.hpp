@@ -44,8 +44,10 @@ struct api_request {
 /// Thread-safety: every member may be called concurrently, from any thread running the
 /// executor's context. Clients of the same credential in one process share one rate
 /// limiter and (for client credentials) one token cache.
-/// Errors: the constructor throws codex::error for an unusable configuration (a base
-/// URL that is not https, an unreadable CA file, an API key or access token holding a
+/// The executor must belong to an asio::io_context (`io.get_executor()`, or a strand
+/// over it: a coroutine on a strand is back on it whenever a call returns).
+/// Errors: the constructor throws codex::error for an unusable configuration (an
+/// executor of another kind of execution context, a base URL that is not https, an unreadable CA file, an API key or access token holding a
 /// control character: errc::invalid_argument); calls never throw — they return
 /// codex::result, whose value() throws codex::error.
 class client {

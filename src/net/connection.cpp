@@ -23,7 +23,7 @@ constexpr std::size_t initial_read_buffer = 16 * 1024;
 
 }  // namespace
 
-connection::connection(asio::any_io_executor executor, tls_context& tls, const url& origin)
+connection::connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin)
     : strand_(asio::make_strand(executor)),
       on_strand_(asio::bind_executor(strand_, asio::experimental::as_tuple(asio::use_awaitable))),
       tls_(tls),

@@ -11,6 +11,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
@@ -41,12 +42,16 @@ struct exchange_outcome {
 /// watchdog, complete on its own strand: the pool may hand it to coroutines running on
 /// any thread. The exchange runs in the caller's coroutine (no coroutine of its own is
 /// spawned): it moves onto the strand when it starts, unless it is there already.
+/// The strand is over the io_context's own executor type, not a type-erased one: a
+/// completion through it then needs no heap allocation and no virtual call.
 /// Must be owned by a shared_ptr (the watchdog holds a weak one).
 class connection : public std::enable_shared_from_this<connection> {
  public:
   using clock = std::chrono::steady_clock;
 
-  connection(asio::any_io_executor executor, tls_context& tls, const url& origin);
+  using strand_type = asio::strand<asio::io_context::executor_type>;
+
+  connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin);
   ~connection();
 
   /// Connects if needed, writes the request and reads one response, all before
@@ -80,10 +85,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void on_watchdog(std::uint64_t generation);
   std::error_code classify(const std::error_code& io_error) const;
 
-  using on_strand_token = asio::executor_binder<asio::experimental::as_tuple_t<asio::use_awaitable_t<>>,
-                                               asio::strand<asio::any_io_executor>>;
+  using on_strand_token =
+      asio::executor_binder<asio::experimental::as_tuple_t<asio::use_awaitable_t<>>, strand_type>;
 
-  asio::strand<asio::any_io_executor> strand_;
+  strand_type strand_;
   on_strand_token on_strand_;  ///< every operation's completion token: resumes on the strand
   tls_context& tls_;
   const url& origin_;

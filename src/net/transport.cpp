@@ -7,10 +7,14 @@
 #include "net/pool_rules.hpp"
 #include "net/tls_context.hpp"
 
+#include <asio/bind_executor.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <typeinfo>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -19,6 +23,38 @@ namespace codex::net {
 namespace {
 
 using connection_ptr = std::shared_ptr<connection>;
+
+/// The executor inside `executor` if it is a T. (Asio 1.22's any_executor::target<T>()
+/// casts without checking the type: compare target_type() first.)
+template <class T>
+const T* target_of(const asio::any_io_executor& executor) {
+  return executor.target_type() == typeid(T) ? executor.target<T>() : nullptr;
+}
+
+using io_executor = asio::io_context::executor_type;
+using tracked_io_executor =
+    std::decay_t<decltype(asio::require(std::declval<io_executor>(), asio::execution::outstanding_work.tracked))>;
+
+/// The executor of the io_context that `executor` belongs to: the connections' strands
+/// are over its concrete type (see connection). An io_context's executor (counting
+/// work or not) or a strand over one; anything else is refused.
+asio::io_context::executor_type io_executor_of(const asio::any_io_executor& executor) {
+  if (const auto* io = target_of<io_executor>(executor)) return *io;
+  if (const auto* io = target_of<tracked_io_executor>(executor))
+    return asio::require(*io, asio::execution::outstanding_work.untracked);
+  if (const auto* strand = target_of<asio::strand<io_executor>>(executor)) return strand->get_inner_executor();
+  if (const auto* strand = target_of<asio::strand<asio::any_io_executor>>(executor))
+    return io_executor_of(strand->get_inner_executor());
+  throw codex::error(error_info{.code = make_error_code(errc::invalid_argument),
+                                .message = "the executor must be an asio::io_context's, or a strand over one"});
+}
+
+/// Whether code after an exchange may go on where the exchange ended, on the
+/// connection's strand: yes for an io_context's executor (which promises no
+/// serialisation); a caller on a strand, or any other executor, is taken back to it.
+bool may_stay_on_connection_strand(const asio::any_io_executor& caller) {
+  return target_of<io_executor>(caller) != nullptr || target_of<tracked_io_executor>(caller) != nullptr;
+}
 
 /// A caller waiting for the pool: it is handed either an idle connection or the
 /// right to open a new one (a null connection with the open slot counted for it).
@@ -30,8 +66,8 @@ struct pool_waiter {
 }  // namespace
 
 struct transport::impl {
-  impl(asio::any_io_executor ex, url o, transport_options opts)
-      : executor(std::move(ex)),
+  impl(const asio::any_io_executor& ex, url o, transport_options opts)
+      : executor(io_executor_of(ex)),
         origin(std::move(o)),
         authority(origin.authority()),
         options(std::move(opts)),
@@ -39,7 +75,7 @@ struct transport::impl {
                .max_age = options.max_connection_age},
         tls(options.tls) {}
 
-  asio::any_io_executor executor;
+  asio::io_context::executor_type executor;
   const url origin;
   const std::string authority;  ///< the Host header's value
   const transport_options options;
@@ -166,6 +202,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
     co_return failure;
   }
   const bool may_resend = retry_if_unsent || is_idempotent(request.method);
+  const auto caller = co_await asio::this_coro::executor;
   const exchange_limits limits{self->options.max_response_body, self->options.max_response_header};
 
   for (int attempt = 0;; ++attempt) {
@@ -187,6 +224,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
     const bool was_used = conn->used();
     self->requests_sent.fetch_add(1, std::memory_order_relaxed);
     exchange_outcome outcome = co_await conn->exchange(&request, preset_fields, deadline, limits);
+    if (!may_stay_on_connection_strand(caller)) co_await asio::dispatch(asio::bind_executor(caller, asio::use_awaitable));
     if (!was_used && conn->session_resumed()) self->sessions_resumed.fetch_add(1, std::memory_order_relaxed);
     self->give_back(std::move(conn));
     if (outcome.response) co_return std::move(outcome.response);

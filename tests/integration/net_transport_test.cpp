@@ -10,6 +10,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -18,6 +19,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
@@ -29,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -558,4 +561,39 @@ TEST_CASE("io_context::run() returns as soon as the last exchange is done", "[tr
   const auto elapsed = clock_type::now() - start;
   CHECK(status == 200);
   CHECK(elapsed < 5s);  // a bound, not a benchmark: the deadline was 30 s
+}
+
+TEST_CASE("a caller on a strand is back on it after each exchange, whatever thread ran the I/O", "[mt]") {
+  // The exchange's I/O completes on the connection's own strand; code after send() must
+  // run inside the caller's strand again, or the caller's own state would lose the
+  // serialisation the strand promises. Two threads run the io_context.
+  codex::test::test_server server;
+  asio::io_context io{2};
+  codex::net::transport transport{io.get_executor(), origin_of(server), trusting(server)};
+  auto strand = asio::make_strand(io);
+  int on_strand = 0, statuses = 0;
+  asio::co_spawn(strand, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 20; ++i) {
+      auto response = co_await transport.send(get("/strand/" + std::to_string(i)), in(30s));
+      if (response && response->status == 200) ++statuses;
+      if (strand.running_in_this_thread()) ++on_strand;
+    }
+  }, asio::detached);
+  std::thread helper([&] { io.run_for(60s); });
+  io.run_for(60s);
+  helper.join();
+  CHECK(statuses == 20);
+  CHECK(on_strand == 20);
+}
+
+TEST_CASE("an executor of anything but an io_context is refused when the transport is made", "[transport]") {
+  asio::thread_pool pool{1};
+  try {
+    codex::net::transport transport{pool.get_executor(), codex::net::url::parse("https://127.0.0.1:1").value()};
+    FAIL("the transport accepted a thread_pool's executor");
+  } catch (const codex::error& e) {
+    CHECK(e.code() == errc::invalid_argument);
+    CHECK_THAT(e.what(), Catch::Contains("io_context"));
+  }
+  pool.join();
 }

@@ -43,8 +43,11 @@ struct transport_stats {
 
 /// Sends requests to one origin over pooled keep-alive TLS connections.
 ///
+/// The executor must belong to an asio::io_context (its own executor, or a strand over
+/// it); the constructor throws codex::error (errc::invalid_argument) otherwise.
 /// Thread-safety: send() may be called concurrently from any thread of the
-/// executor's execution context; each connection's I/O runs on its own strand.
+/// executor's execution context; each connection's I/O runs on its own strand, and a
+/// caller on a strand is back on it when send() returns.
 /// Errors: send() never throws for I/O; every failure is a typed codex::errc
 /// (timeout, certificate_rejected, host_name_mismatch, connection_reset, ...), and
 /// invalid_argument — before any byte is sent — for a request whose target or header
