@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Counts the heap allocations in a callgrind profile (calls of malloc, calloc and
-realloc) and those of them made outside OpenSSL (whose allocations all go through
-CRYPTO_malloc / CRYPTO_zalloc / CRYPTO_realloc).
-    callgrind_mallocs.py CALLGRIND_OUT  ->  prints "ALL OUTSIDE_OPENSSL"
+realloc), those of them made outside OpenSSL (whose allocations all go through
+CRYPTO_malloc / CRYPTO_zalloc / CRYPTO_realloc), and those made by codex's JSON
+decoders (operator new called from codex::json::…: the decoded models' own strings
+and vectors).
+    callgrind_mallocs.py CALLGRIND_OUT  ->  prints "ALL OUTSIDE_OPENSSL DECODERS"
 Read from the profile's call graph (callgrind counts calls exactly), so the figure is
 a count, repeatable from run to run, not a sample."""
 import re
@@ -12,6 +14,8 @@ ALLOCATORS = {"malloc", "calloc", "realloc"}
 # Callers that are the allocator itself (realloc(NULL, n) calls malloc, memalign too).
 INTERNAL = re.compile(r"^(malloc|calloc|realloc|_mid_memalign.*|_int_.*|__libc_.*)$")
 OPENSSL = re.compile(r"^CRYPTO_(malloc|zalloc|realloc|clear_realloc)$")
+OPERATOR_NEW = re.compile(r"^operator new\(unsigned long")
+DECODER = re.compile(r"^codex::json::")
 
 
 def main(path):
@@ -26,7 +30,7 @@ def main(path):
         return names.get(m.group(1), spec)
 
     caller = callee = None
-    total = outside = 0
+    total = outside = decoders = 0
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("fn="):
@@ -39,8 +43,10 @@ def main(path):
                     total += count
                     if not OPENSSL.match(caller or ""):
                         outside += count
+                elif OPERATOR_NEW.match(callee) and DECODER.match(caller or ""):
+                    decoders += count
                 callee = None
-    print(total, outside)
+    print(total, outside, decoders)
 
 
 if __name__ == "__main__":
