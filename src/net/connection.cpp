@@ -48,9 +48,9 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   write_buffer_.clear();
   codec::append_request_head(*request, host_header_, preset_fields, write_buffer_);
   // The pool hands the connection to calls on any thread: its I/O and its watchdog
-  // run on its strand. Already there (the caller's last exchange ended on it), this
-  // does not hop.
-  co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
+  // run on its strand. Already there (the caller's last exchange ended on it), there
+  // is nothing to await (not even an operation's frame).
+  if (!strand_.running_in_this_thread()) co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
   busy_ = true;
   timed_out_ = false;
   auto fail = [&](std::error_code ec) {
