@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -25,15 +26,39 @@ namespace {
 thread_local bool counting = false;
 std::atomic<std::size_t> allocations{0};
 
+/// How many allocations of each size the counting thread made (only it writes): the
+/// sizes tell the coroutine frames (hundreds of bytes) from strings and buffers.
+struct size_count {
+  std::size_t size = 0;
+  std::size_t count = 0;
+};
+std::array<size_count, 64> sizes_seen{};
+
+void note_size(std::size_t size) {
+  for (auto& seen : sizes_seen) {
+    if (seen.count == 0) seen.size = size;
+    if (seen.size == size) {
+      ++seen.count;
+      return;
+    }
+  }
+}
+
 void* counted_allocation(std::size_t size) {
-  if (counting) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    note_size(size);
+  }
   if (size == 0) size = 1;
   if (void* p = std::malloc(size)) return p;
   throw std::bad_alloc();
 }
 
 void* counted_aligned_allocation(std::size_t size, std::align_val_t align) {
-  if (counting) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    note_size(size);
+  }
   const auto alignment = static_cast<std::size_t>(align);
   if (void* p = std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)) return p;
   throw std::bad_alloc();
@@ -109,6 +134,11 @@ TEST_CASE("a steady GET allocates no more than the decoded document's strings an
           }
           total = count.so_far();
           REQUIRE(failed == 0);
+          std::printf("allocation sizes in the steady loop (bytes: per GET):");
+          for (const auto& seen : sizes_seen) {
+            if (seen.count > 0) std::printf(" %zu: %.2f", seen.size, static_cast<double>(seen.count) / requests);
+          }
+          std::printf("\n");
         }
         std::size_t model = 0;
         {
