@@ -77,13 +77,11 @@ bool read_metadata_value(value v, metadata_value& out, std::string_view field, f
         return true;
       }
       if (kind == number_type::unsigned_integer) {  // only those beyond int64's range
-        std::uint64_t n = 0;
-        if (f.set(field, v.get_uint64().get(n))) return false;
-        if (n <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-          out = static_cast<std::int64_t>(n);
-        } else {
-          out = static_cast<double>(n);
-        }
+        // Kept exact as its own text: a double would round it.
+        std::string_view raw = v.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+          raw.remove_suffix(1);
+        out = raw_json{std::string(raw)};
         return true;
       }
       double d = 0;

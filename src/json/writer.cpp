@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -335,9 +336,12 @@ writer& writer::uint64(std::uint64_t v) {
 writer& writer::number(double v) {
   if (!error_ && !std::isfinite(v)) fail(errc::invalid_argument);
   if (!before_value()) return *this;
+  // The shortest text that reads back as the same double; one that looks like an
+  // integer ("2") gets ".0", or a reader would take it for an integer.
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out_->append(buf, r.ptr);
+  if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) out_->append(".0", 2);
   return *this;
 }
 

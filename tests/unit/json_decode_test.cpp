@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -105,7 +106,8 @@ TEST_CASE("decode: a document with every field type", "[json]") {
   REQUIRE(doc->metadata.size() == 7);
   CHECK(std::get<std::string>(doc->metadata[0].second) == "v");
   CHECK(std::get<std::int64_t>(doc->metadata[1].second) == 3);
-  CHECK(std::get<double>(doc->metadata[2].second) == Approx(18446744073709551615.0));
+  // Beyond int64: kept exact as its text (a double would round it).
+  CHECK(std::get<codex::raw_json>(doc->metadata[2].second).text == "18446744073709551615");
   CHECK(std::get<double>(doc->metadata[3].second) == 1.5);
   CHECK(std::get<bool>(doc->metadata[4].second));
   CHECK(std::holds_alternative<std::nullptr_t>(doc->metadata[5].second));
@@ -273,4 +275,28 @@ TEST_CASE("decode: a document as users write it", "[json]") {
   CHECK_FALSE(bare->id);
   CHECK(json::decode_document_input(padded(R"({"title":5})")).code() == errc::decode_error);
   CHECK(json::decode_document_input(padded(R"({"title":"t")")).code() == errc::decode_error);
+}
+
+TEST_CASE("metadata numbers round-trip with their kind: doubles stay doubles, integers stay exact", "[json]") {
+  codex::document_input input;
+  input.title = "numbers";
+  const double doubles[] = {2.0, -3.0, 0.0, 0.5, 0.1, 1e300, 1234567.0, 9007199254740993.0, 5e-324};
+  for (std::size_t i = 0; i < std::size(doubles); ++i) input.metadata.emplace_back("d" + std::to_string(i), doubles[i]);
+  input.metadata.emplace_back("max", std::numeric_limits<std::int64_t>::max());
+  input.metadata.emplace_back("min", std::numeric_limits<std::int64_t>::min());
+  input.metadata.emplace_back("beyond_2_53", std::int64_t{9007199254740993});
+  std::string text;
+  REQUIRE_FALSE(json::encode(input, text));
+  auto back = json::decode_document_input(padded(text));
+  REQUIRE(back);
+  REQUIRE(back->metadata.size() == input.metadata.size());
+  for (std::size_t i = 0; i < std::size(doubles); ++i) {
+    INFO(back->metadata[i].first << " in " << text);
+    REQUIRE(std::holds_alternative<double>(back->metadata[i].second));
+    CHECK(std::get<double>(back->metadata[i].second) == doubles[i]);
+  }
+  const std::size_t n = std::size(doubles);
+  CHECK(std::get<std::int64_t>(back->metadata[n].second) == std::numeric_limits<std::int64_t>::max());
+  CHECK(std::get<std::int64_t>(back->metadata[n + 1].second) == std::numeric_limits<std::int64_t>::min());
+  CHECK(std::get<std::int64_t>(back->metadata[n + 2].second) == 9007199254740993);
 }

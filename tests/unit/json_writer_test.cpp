@@ -163,7 +163,10 @@ TEST_CASE("numbers", "[json_writer]") {
   };
   CHECK(num(0.5).first == "0.5");
   CHECK(num(0.1).first == "0.1");
-  CHECK(num(-3.0).first == "-3");
+  CHECK(num(-3.0).first == "-3.0");  // read back as a double, not an integer
+  CHECK(num(2.0).first == "2.0");
+  CHECK(num(0.0).first == "0.0");
+  CHECK(num(1234567.0).first == "1234567.0");
   CHECK(num(1e300).first == "1e+300");
   CHECK(num(std::nan("")).second == errc::invalid_argument);
   CHECK(num(std::numeric_limits<double>::infinity()).second == errc::invalid_argument);

@@ -50,7 +50,8 @@ class writer {
   writer& int64(std::int64_t v);
   /// An unsigned integer value.
   writer& uint64(std::uint64_t v);
-  /// A double in its shortest round-trip form; NaN and infinities fail.
+  /// A double in its shortest round-trip form, always read back as a double (2.0 is
+  /// written "2.0", not "2"); NaN and infinities fail.
   writer& number(double v);
   /// `true` or `false`.
   writer& boolean(bool v);
