@@ -40,32 +40,40 @@ bool read_optional(value v, std::optional<std::string>& out, std::string_view fi
     out.reset();
     return true;
   }
-  return read(v, out.emplace(), field, f);
+  if (!out) out.emplace();  // a string already there keeps its capacity
+  return read(v, *out, field, f);
 }
 
 bool read(value v, std::vector<std::string>& out, std::string_view field, failure& f) {
   simdjson::ondemand::array array;
   if (f.set(field, v.get_array().get(array))) return false;
-  out.clear();
+  std::size_t count = 0;
   for (auto element : array) {
     value item;
     if (f.set(field, std::move(element).get(item))) return false;
-    if (!read(item, out.emplace_back(), field, f)) return false;
+    if (!read(item, reused_slot(out, count++), field, f)) return false;
   }
+  out.resize(count);
   return true;
 }
 
 namespace {
+
+/// Raw JSON text into `out`, into the raw_json already there when it is one.
+void assign_raw(metadata_value& out, std::string_view raw) {
+  auto* held = std::get_if<raw_json>(&out);
+  if (held == nullptr) held = &out.emplace<raw_json>();
+  held->text.assign(raw);
+}
 
 bool read_metadata_value(value v, metadata_value& out, std::string_view field, failure& f) {
   json_type type;
   if (f.set(field, v.type().get(type))) return false;
   switch (type) {
     case json_type::string: {
-      std::string text;
-      if (!read(v, text, field, f)) return false;
-      out = std::move(text);
-      return true;
+      auto* text = std::get_if<std::string>(&out);  // reused with its capacity when it is one
+      if (text == nullptr) text = &out.emplace<std::string>();
+      return read(v, *text, field, f);
     }
     case json_type::number: {
       number_type kind;
@@ -81,7 +89,7 @@ bool read_metadata_value(value v, metadata_value& out, std::string_view field, f
         std::string_view raw = v.raw_json_token();
         while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
           raw.remove_suffix(1);
-        out = raw_json{std::string(raw)};
+        assign_raw(out, raw);
         return true;
       }
       double d = 0;
@@ -105,14 +113,14 @@ bool read_metadata_value(value v, metadata_value& out, std::string_view field, f
       simdjson::ondemand::object nested;
       std::string_view raw;
       if (f.set(field, v.get_object().get(nested)) || f.set(field, nested.raw_json().get(raw))) return false;
-      out = raw_json{std::string(raw)};
+      assign_raw(out, raw);
       return true;
     }
     case json_type::array: {
       simdjson::ondemand::array nested;
       std::string_view raw;
       if (f.set(field, v.get_array().get(nested)) || f.set(field, nested.raw_json().get(raw))) return false;
-      out = raw_json{std::string(raw)};
+      assign_raw(out, raw);
       return true;
     }
   }
@@ -151,15 +159,16 @@ constexpr const char* document_required_names[] = {"document.id", "document.proj
 bool read(value v, metadata& out, std::string_view field, failure& f) {
   simdjson::ondemand::object object;
   if (f.set(field, v.get_object().get(object))) return false;
-  out.clear();
+  std::size_t count = 0;
   for (auto member : object) {
     simdjson::ondemand::field entry;
     std::string_view key;
     if (f.set(field, std::move(member).get(entry)) || f.set(field, entry.unescaped_key().get(key))) return false;
-    auto& [name, item] = out.emplace_back(std::string(key), nullptr);
-    (void)name;
+    auto& [name, item] = reused_slot(out, count++);
+    name.assign(key);
     if (!read_metadata_value(entry.value(), item, field, f)) return false;
   }
+  out.resize(count);
   return true;
 }
 
@@ -167,6 +176,8 @@ bool read(value v, document& out, std::string_view field, failure& f) {
   simdjson::ondemand::object object;
   if (f.set(field, v.get_object().get(object))) return false;
   required_fields required;
+  // Optional fields absent from this object must not keep what a reused model held.
+  bool seen_title = false, seen_body = false, seen_tags = false, seen_metadata = false, seen_public = false;
   for (auto member : object) {
     simdjson::ondemand::field entry;
     std::string_view key;
@@ -179,16 +190,21 @@ bool read(value v, document& out, std::string_view field, failure& f) {
       case document_key::version: ok = read(item, out.version, "document.version", f), required.mark(2); break;
       case document_key::created_at: ok = read(item, out.created_at, "document.created_at", f), required.mark(3); break;
       case document_key::updated_at: ok = read(item, out.updated_at, "document.updated_at", f), required.mark(4); break;
-      case document_key::title: ok = read(item, out.title, "document.title", f); break;
-      case document_key::body: ok = read(item, out.body, "document.body", f); break;
-      case document_key::tags: ok = read(item, out.tags, "document.tags", f); break;
-      case document_key::metadata: ok = read(item, out.metadata, "document.metadata", f); break;
-      case document_key::is_public: ok = read(item, out.is_public, "document.public", f); break;
+      case document_key::title: ok = read(item, out.title, "document.title", f), seen_title = true; break;
+      case document_key::body: ok = read(item, out.body, "document.body", f), seen_body = true; break;
+      case document_key::tags: ok = read(item, out.tags, "document.tags", f), seen_tags = true; break;
+      case document_key::metadata: ok = read(item, out.metadata, "document.metadata", f), seen_metadata = true; break;
+      case document_key::is_public: ok = read(item, out.is_public, "document.public", f), seen_public = true; break;
       case document_key::unknown: break;  // forward compatible: skipped by the iterator
     }
     if (!ok) return false;
   }
   if (f) return false;  // an iteration error (e.g. truncation) ends the loop early
+  if (!seen_title) out.title.clear();
+  if (!seen_body) out.body.clear();
+  if (!seen_tags) out.tags.clear();
+  if (!seen_metadata) out.metadata.clear();
+  if (!seen_public) out.is_public = false;
   return required.check(0x1f, document_required_names, f);
 }
 

@@ -30,7 +30,16 @@ struct failure {
 
 error_info to_error(const failure& f, std::string_view model);
 
+/// The element at `index` of `items` to decode into: the one already there (its
+/// strings keep their capacity) or a new one at the end.
+template <class T>
+T& reused_slot(std::vector<T>& items, std::size_t index) {
+  return index < items.size() ? items[index] : items.emplace_back();
+}
+
 // Each read assigns `out` and returns true on success; on failure it records where.
+// `out` may hold a previous decode: what it holds is reused (strings, vectors and
+// their elements keep their capacity) and what the JSON does not name is reset.
 bool read(simdjson::ondemand::value value, std::string& out, std::string_view field, failure& f);
 bool read(simdjson::ondemand::value value, std::int64_t& out, std::string_view field, failure& f);
 bool read(simdjson::ondemand::value value, bool& out, std::string_view field, failure& f);
@@ -46,13 +55,12 @@ inline bool at_end(simdjson::ondemand::document& doc) {
   return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
 }
 
-/// Parses `body` and hands the root object to `fill(object, failure&)`; then checks
-/// that nothing follows the root. Maps every failure to errc::decode_error.
+/// Parses `body` and hands the root object to `fill(object, out, failure&)`; then
+/// checks that nothing follows the root. Maps every failure to errc::decode_error.
 template <class T, class Fill>
-result<T> decode_object(const std::string& body, std::string_view model, Fill fill) {
+result<void> decode_object_into(const std::string& body, std::string_view model, T& out, Fill fill) {
   simdjson::padded_string scratch;
   failure f;
-  T out{};
   simdjson::ondemand::document doc;
   simdjson::ondemand::object root;
   if (!f.set("(root)", thread_parser().iterate(padded_view(body, scratch)).get(doc)) &&
@@ -61,6 +69,14 @@ result<T> decode_object(const std::string& body, std::string_view model, Fill fi
     if (!f && !at_end(doc)) f.set("(after root)", simdjson::TRAILING_CONTENT);
   }
   if (f) return to_error(f, model);
+  return {};
+}
+
+/// decode_object_into a new T.
+template <class T, class Fill>
+result<T> decode_object(const std::string& body, std::string_view model, Fill fill) {
+  T out{};
+  if (auto decoded = decode_object_into(body, model, out, fill); !decoded) return std::move(decoded).error();
   return out;
 }
 

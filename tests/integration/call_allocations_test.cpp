@@ -1,13 +1,15 @@
 // Heap allocations of the steady call path: 1,000 GETs with an API key over one
 // keep-alive TLS connection to the scripted test server, counted by a global
-// operator new on the calling thread only (the server's threads and OpenSSL, which
-// allocates with malloc, are not counted). A count, not a timing: it may assert.
+// operator new on the calling thread only (counting_allocator: the server's threads
+// and OpenSSL, which allocates with malloc, are not counted). A count, not a timing:
+// it may assert.
 // The model's share is what the decoded document needs for its own strings — measured
 // here by copying one — so the test follows the model, not a number typed in. The call
 // path's own share is held under a ceiling (what it measured when this test came in):
 // a regression fails; issue 14's aim is a share of zero, which the ceiling will follow
 // down as it is reached.
 
+#include "counting_allocator.hpp"
 #include "run_coroutine.hpp"
 #include "test_server.hpp"
 
@@ -15,65 +17,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <array>
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 
 namespace {
 
-thread_local bool counting = false;
-std::atomic<std::size_t> allocations{0};
-
-/// How many allocations of each size the counting thread made (only it writes): the
-/// sizes tell the coroutine frames (hundreds of bytes) from strings and buffers.
-struct size_count {
-  std::size_t size = 0;
-  std::size_t count = 0;
-};
-std::array<size_count, 64> sizes_seen{};
-
-void note_size(std::size_t size) {
-  for (auto& seen : sizes_seen) {
-    if (seen.count == 0) seen.size = size;
-    if (seen.size == size) {
-      ++seen.count;
-      return;
-    }
-  }
-}
-
-void* counted_allocation(std::size_t size) {
-  if (counting) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    note_size(size);
-  }
-  if (size == 0) size = 1;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-
-void* counted_aligned_allocation(std::size_t size, std::align_val_t align) {
-  if (counting) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    note_size(size);
-  }
-  const auto alignment = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)) return p;
-  throw std::bad_alloc();
-}
-
-/// Counts the allocations made on this thread while it lives.
-class allocation_count {
- public:
-  allocation_count() : start_(allocations.load()) { counting = true; }
-  ~allocation_count() { counting = false; }
-  std::size_t so_far() const { return allocations.load() - start_; }
-
- private:
-  std::size_t start_;
-};
+using codex::test::allocation_count;
 
 constexpr const char* document_json =
     R"({"id":"doc_0123456789abcdef","project_id":"prj_0123456789abcdef","version":3,)"
@@ -81,19 +29,6 @@ constexpr const char* document_json =
     R"("body":"A body of a few words, longer than the small-string buffer.","tags":["alpha","beta"],"public":false})";
 
 }  // namespace
-
-void* operator new(std::size_t size) { return counted_allocation(size); }
-void* operator new[](std::size_t size) { return counted_allocation(size); }
-void* operator new(std::size_t size, std::align_val_t align) { return counted_aligned_allocation(size, align); }
-void* operator new[](std::size_t size, std::align_val_t align) { return counted_aligned_allocation(size, align); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 TEST_CASE("a steady GET allocates no more than the decoded document's strings and the call path's ceiling",
           "[allocations]") {
@@ -134,11 +69,7 @@ TEST_CASE("a steady GET allocates no more than the decoded document's strings an
           }
           total = count.so_far();
           REQUIRE(failed == 0);
-          std::printf("allocation sizes in the steady loop (bytes: per GET):");
-          for (const auto& seen : sizes_seen) {
-            if (seen.count > 0) std::printf(" %zu: %.2f", seen.size, static_cast<double>(seen.count) / requests);
-          }
-          std::printf("\n");
+          count.print_sizes("allocation sizes in the steady loop, per GET", requests);
         }
         std::size_t model = 0;
         {

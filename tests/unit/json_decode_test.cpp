@@ -300,3 +300,39 @@ TEST_CASE("metadata numbers round-trip with their kind: doubles stay doubles, in
   CHECK(std::get<std::int64_t>(back->metadata[n + 1].second) == std::numeric_limits<std::int64_t>::min());
   CHECK(std::get<std::int64_t>(back->metadata[n + 2].second) == 9007199254740993);
 }
+
+TEST_CASE("decode_into a reused page equals a fresh decode, whatever the earlier page held", "[json]") {
+  // The first page has more documents, every optional field, metadata of other kinds
+  // and a cursor; the second fewer documents, fields left out, values of other types.
+  const std::string first = padded(
+      R"({"data":[{"id":"a1","project_id":"p","version":1,"created_at":"t","updated_at":"t","title":"first title",)"
+      R"("body":"first body","tags":["x","y","z"],"metadata":{"k":"a string value","n":1,"o":{"deep":true}},"public":true},)"
+      R"({"id":"a2","project_id":"p","version":2,"created_at":"t","updated_at":"t","title":"t2"},)"
+      R"({"id":"a3","project_id":"p","version":3,"created_at":"t","updated_at":"t"}],"next_cursor":"c1"})");
+  const std::string second = padded(
+      R"({"data":[{"id":"b1","project_id":"q","version":9,"created_at":"u","updated_at":"u",)"
+      R"("tags":["only"],"metadata":{"k":7,"s":"now a string"}},)"
+      R"({"id":"b2","project_id":"q","version":8,"created_at":"u","updated_at":"u","metadata":{"o":[1,2]}}]})");
+  codex::page<codex::document> page;
+  REQUIRE(json::decode_into(first, page));
+  REQUIRE(page.data.size() == 3);
+  REQUIRE(json::decode_into(second, page));
+  const auto fresh = json::decode_document_page(second);
+  REQUIRE(fresh);
+  CHECK(page.data == fresh->data);
+  CHECK_FALSE(page.next_cursor);
+  CHECK(page.data[0].title.empty());
+  CHECK_FALSE(page.data[0].is_public);
+  CHECK(std::get<std::int64_t>(page.data[0].metadata[0].second) == 7);
+
+  codex::document doc = page.data[0];
+  REQUIRE(json::decode_into(padded(R"({"id":"c","project_id":"p","version":1,"created_at":"t","updated_at":"t"})"), doc));
+  CHECK(doc.tags.empty());
+  CHECK(doc.metadata.empty());
+  CHECK(doc.id == "c");
+  // A failure names the field, as the fresh decoders do.
+  auto failed = json::decode_into(padded(R"({"data":[{"id":1}]})"), page);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.code() == errc::decode_error);
+  CHECK(failed.error().message.find("document.id") != std::string::npos);
+}

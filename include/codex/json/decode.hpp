@@ -31,6 +31,15 @@ struct token_response {
 
 result<document> decode_document(const std::string& body);
 result<page<document>> decode_document_page(const std::string& body);
+
+/// Decodes into a model that may hold an earlier decode, reusing what it holds: the
+/// page's vector of documents, and each document's strings, tags and metadata, keep
+/// their capacity; fields the body does not name are reset. A body of the same shape
+/// as the last one then decodes with no heap allocation at all (the string and vector
+/// capacities, and this thread's parser, are already there). On failure `out` is
+/// valid but its content unspecified (partly the new body's).
+result<void> decode_into(const std::string& body, document& out);
+result<void> decode_into(const std::string& body, page<document>& out);
 result<account> decode_account(const std::string& body);
 result<batch_result> decode_batch_result(const std::string& body);
 result<batch_get_result> decode_batch_get_result(const std::string& body);
