@@ -7,6 +7,8 @@
 #include <boost/json/src.hpp>
 
 #include <memory>
+#include <type_traits>
+#include <variant>
 #include <stdexcept>
 
 namespace bench_json {
@@ -27,7 +29,7 @@ codex::metadata_value to_metadata_value(const bj::value& v) {
     case bj::kind::uint64: {
       const auto n = v.get_uint64();
       if (n <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(n);
-      return static_cast<double>(n);
+      return codex::raw_json{bj::serialize(v)};  // exact, as codex keeps it
     }
     case bj::kind::double_: return v.get_double();
     case bj::kind::string: return copy_string(v);
@@ -111,5 +113,38 @@ codex::json::token_response boost_decode_token(const std::string& body) {
     return out;
   });
 }
+
+std::string boost_encode_batch(const std::vector<codex::document_input>& items) {
+  bj::array array;
+  array.reserve(items.size());
+  for (const auto& item : items) {
+    bj::object o;
+    if (item.id) o["id"] = *item.id;
+    o["title"] = item.title;
+    o["body"] = item.body;
+    bj::array tags;
+    for (const auto& t : item.tags) tags.emplace_back(t);
+    o["tags"] = std::move(tags);
+    bj::object meta;
+    for (const auto& [key, value] : item.metadata) {
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) meta[key] = nullptr;
+            else if constexpr (std::is_same_v<T, codex::raw_json>) meta[key] = bj::parse(v.text);
+            else meta[key] = v;
+          },
+          value);
+    }
+    o["metadata"] = std::move(meta);
+    o["public"] = item.is_public;
+    array.emplace_back(std::move(o));
+  }
+  bj::object root;
+  root["items"] = std::move(array);
+  return bj::serialize(root);
+}
+
+bool same_json(const std::string& a, const std::string& b) { return bj::parse(a) == bj::parse(b); }
 
 }  // namespace bench_json

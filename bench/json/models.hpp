@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bench_json {
 
@@ -30,5 +31,12 @@ codex::page<codex::document> nlohmann_decode_page(const std::string& body);
 codex::json::token_response nlohmann_decode_token(const std::string& body);
 codex::page<codex::document> boost_decode_page(const std::string& body);
 codex::json::token_response boost_decode_token(const std::string& body);
+
+/// Peers' encoders: `items` as a batch body {"items":[…]}, from their DOMs.
+std::string nlohmann_encode_batch(const std::vector<codex::document_input>& items);
+std::string boost_encode_batch(const std::vector<codex::document_input>& items);
+/// Whether two JSON texts parse to the same values (Boost.JSON's DOM equality: an
+/// integer and a double differ, object members compare by name).
+bool same_json(const std::string& a, const std::string& b);
 
 }  // namespace bench_json

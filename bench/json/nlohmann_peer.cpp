@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 namespace bench_json {
 namespace {
@@ -22,7 +24,7 @@ codex::metadata_value to_metadata_value(json& v) {
     case json::value_t::number_unsigned: {
       const auto n = v.get<std::uint64_t>();
       if (n <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(n);
-      return static_cast<double>(n);
+      return codex::raw_json{v.dump()};  // exact, as codex keeps it
     }
     case json::value_t::number_float: return v.get<double>();
     case json::value_t::string: return take_string(v);
@@ -82,6 +84,31 @@ codex::json::token_response nlohmann_decode_token(const std::string& body) {
     else if (key == "scope") out.scope = take_string(it.value());
   }
   return out;
+}
+
+std::string nlohmann_encode_batch(const std::vector<codex::document_input>& items) {
+  json array = json::array();
+  for (const auto& item : items) {
+    json o = json::object();
+    if (item.id) o["id"] = *item.id;
+    o["title"] = item.title;
+    o["body"] = item.body;
+    o["tags"] = item.tags;
+    json meta = json::object();
+    for (const auto& [key, value] : item.metadata) {
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, codex::raw_json>) meta[key] = json::parse(v.text);
+            else meta[key] = v;
+          },
+          value);
+    }
+    o["metadata"] = std::move(meta);
+    o["public"] = item.is_public;
+    array.push_back(std::move(o));
+  }
+  return json{{"items", std::move(array)}}.dump();
 }
 
 }  // namespace bench_json
