@@ -1,7 +1,8 @@
 #include "call/credential_header.hpp"
 
+#include "auth/base64.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <type_traits>
 #include <variant>
@@ -13,10 +14,7 @@ secret basic_authorization(const secret& key) {
   // RFC 7617: base64("user:password") with the key as user and an empty password.
   std::string plain(key.reveal());
   plain.push_back(':');
-  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
-  encoded.resize(static_cast<std::size_t>(n));
+  std::string encoded = auth::base64_encode(plain);
   secret header(std::string("Basic ") + encoded);
   OPENSSL_cleanse(plain.data(), plain.size());
   OPENSSL_cleanse(encoded.data(), encoded.size());

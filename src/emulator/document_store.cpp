@@ -1,16 +1,16 @@
 #include "emulator/document_store.hpp"
 
-#include "emulator/encoding.hpp"
+#include "auth/base64.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 namespace codex::emulator {
 
-std::string encode_cursor(std::uint64_t sequence) { return base64url_encode("v1:" + std::to_string(sequence)); }
+std::string encode_cursor(std::uint64_t sequence) { return auth::base64url_encode("v1:" + std::to_string(sequence)); }
 
 std::optional<std::uint64_t> decode_cursor(std::string_view cursor) {
-  const auto raw = base64url_decode(cursor);
+  const auto raw = auth::base64url_decode(cursor);
   if (!raw || raw->size() < 4 || raw->compare(0, 3, "v1:") != 0) return std::nullopt;
   std::uint64_t seq = 0;
   const char* first = raw->data() + 3;

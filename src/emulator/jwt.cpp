@@ -1,6 +1,6 @@
 #include "emulator/jwt.hpp"
 
-#include "emulator/encoding.hpp"
+#include "auth/base64.hpp"
 
 #include <codex/json/writer.hpp>
 
@@ -122,10 +122,10 @@ std::optional<jwt_claims> parse_claims(std::string_view json) {
 jwt_signer::jwt_signer() : key_(std::make_unique<key>()) {
   key_->pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048));
   if (key_->pkey == nullptr) throw std::runtime_error("RSA-2048 key generation failed");
-  const std::string n = base64url_encode(bn_param_bytes(key_->pkey, OSSL_PKEY_PARAM_RSA_N));
-  const std::string e = base64url_encode(bn_param_bytes(key_->pkey, OSSL_PKEY_PARAM_RSA_E));
+  const std::string n = auth::base64url_encode(bn_param_bytes(key_->pkey, OSSL_PKEY_PARAM_RSA_N));
+  const std::string e = auth::base64url_encode(bn_param_bytes(key_->pkey, OSSL_PKEY_PARAM_RSA_E));
   // RFC 7638: the thumbprint hashes the required members in lexicographic order.
-  kid_ = base64url_encode(sha256_raw(R"({"e":")" + e + R"(","kty":"RSA","n":")" + n + R"("})"));
+  kid_ = auth::base64url_encode(sha256_raw(R"({"e":")" + e + R"(","kty":"RSA","n":")" + n + R"("})"));
 
   json::writer w{jwks_};
   w.begin_object().key("keys").begin_array().begin_object()
@@ -140,13 +140,13 @@ jwt_signer::jwt_signer() : key_(std::make_unique<key>()) {
   std::string header;
   json::writer h{header};
   h.begin_object().key("alg").string("RS256").key("typ").string("JWT").key("kid").string(kid_).end_object();
-  header_b64_ = base64url_encode(header);
+  header_b64_ = auth::base64url_encode(header);
 }
 
 jwt_signer::~jwt_signer() = default;
 
 std::string jwt_signer::sign(const jwt_claims& claims) const {
-  std::string token = header_b64_ + '.' + base64url_encode(claims_json(claims));
+  std::string token = header_b64_ + '.' + auth::base64url_encode(claims_json(claims));
   md_ctx md;
   std::size_t len = 0;
   if (md.ctx == nullptr || EVP_DigestSignInit(md.ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) != 1 ||
@@ -160,7 +160,7 @@ std::string jwt_signer::sign(const jwt_claims& claims) const {
   }
   sig.resize(len);
   token += '.';
-  token += base64url_encode(sig);
+  token += auth::base64url_encode(sig);
   return token;
 }
 
@@ -169,9 +169,9 @@ std::optional<jwt_claims> jwt_signer::verify(std::string_view token) const {
   if (dot1 == std::string_view::npos) return std::nullopt;
   const std::size_t dot2 = token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) return std::nullopt;
-  const auto header = base64url_decode(token.substr(0, dot1));
-  const auto payload = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
-  const auto sig = base64url_decode(token.substr(dot2 + 1));
+  const auto header = auth::base64url_decode(token.substr(0, dot1));
+  const auto payload = auth::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  const auto sig = auth::base64url_decode(token.substr(dot2 + 1));
   if (!header || !payload || !sig || !header_is_ours(*header, kid_)) return std::nullopt;
 
   const std::string_view signed_part = token.substr(0, dot2);

@@ -1,6 +1,6 @@
 #include "emulator/service.hpp"
 
-#include "emulator/encoding.hpp"
+#include "auth/base64.hpp"
 #include "emulator/faults.hpp"
 #include "emulator/secrets.hpp"
 #include "emulator/service_detail.hpp"
@@ -251,7 +251,7 @@ service::auth_result service::authenticate(const call& c) {
     auto [scheme, rest] = split_authorization(*authorization);
     if (scheme == "bearer") return authenticate_bearer(c, rest);
     if (scheme == "basic") {
-      const auto decoded = base64_decode(rest);
+      const auto decoded = auth::base64_decode(rest);
       if (!decoded) {
         return auth_failure{{401, "invalid_credentials", "Malformed Basic credentials"}, R"(Basic realm="codex")"};
       }

@@ -1,7 +1,7 @@
-// base64 / base64url, cursors, timestamps, router and query parsing of the emulator.
+// base64 / base64url (the SDK's, which the emulator uses), cursors, timestamps, router and query parsing of the emulator.
 
+#include "auth/base64.hpp"
 #include "emulator/document_store.hpp"
-#include "emulator/encoding.hpp"
 #include "emulator/json_input.hpp"
 #include "emulator/router.hpp"
 #include "emulator/time_format.hpp"
@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 using namespace codex::emulator;
+using namespace codex::auth;
 using codex::net::http_method;
 
 TEST_CASE("base64url round trip and RFC 4648 vectors", "[emulator][encoding]") {

@@ -1,12 +1,14 @@
 // RS256 tokens: sign, verify, tampering, expiry, JWKS.
 
-#include "emulator/encoding.hpp"
+#include "auth/base64.hpp"
 #include "emulator/jwt.hpp"
 
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
 using namespace codex::emulator;
+using codex::auth::base64url_decode;
+using codex::auth::base64url_encode;
 
 namespace {
 

@@ -11,14 +11,6 @@
 
 namespace codex::auth {
 
-/// Decodes base64url (RFC 4648 §5), with or without '=' padding. Errors:
-/// errc::decode_error for a character outside the alphabet (including '+' and '/'),
-/// misplaced padding, or an impossible length. Thread-safe (pure).
-result<std::string> base64url_decode(std::string_view text);
-
-/// Encodes base64url without padding. Thread-safe (pure).
-std::string base64url_encode(std::string_view bytes);
-
 /// The claims the SDK reads from an access token.
 struct jwt_claims {
   std::optional<std::int64_t> exp;   ///< NumericDate (Unix seconds; a fraction is truncated)
@@ -27,12 +19,10 @@ struct jwt_claims {
 };
 
 /// Reads `exp`, `sub` and `scope` from the payload of a compact JWS
-/// ("header.payload.signature"); the signature is not checked. The payload is parsed
-/// by a small strict JSON reader that walks the top-level object and skips other
-/// members (nested up to 64 levels) — enough for claims, not a general JSON parser:
-/// the SDK's JSON layer (simdjson) is kept out of auth on purpose. Errors:
-/// errc::decode_error for anything that is not three segments, valid base64url, and
-/// a JSON object with claims of the right types. Thread-safe (pure).
+/// ("header.payload.signature"); the signature is not checked. The payload is read
+/// with simdjson On-Demand, like every JSON the SDK reads; other members are skipped.
+/// Errors: errc::decode_error for anything that is not three segments, valid
+/// base64url, and a JSON object with claims of the right types. Thread-safe (pure).
 result<jwt_claims> read_jwt_claims(std::string_view token);
 
 }  // namespace codex::auth
