@@ -1,10 +1,10 @@
 #include <codex/ingest/rejects.hpp>
 
+#include "auth/base64.hpp"
 #include "ingest/durable_file.hpp"
 
 #include <codex/json/writer.hpp>
 
-#include <openssl/evp.h>
 
 #include <fcntl.h>
 
@@ -54,14 +54,6 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 struct loaded_rejects {
   position_set positions;
   std::uint64_t valid_bytes = 0;
@@ -93,7 +85,7 @@ std::string reject_line(const rejected_item& item) {
       .key("error").string(valid_utf8(item.error))
       .key("message").string(valid_utf8(item.message));
   if (json::is_valid_utf8(item.original)) w.key("line").string(item.original);
-  else w.key("line_base64").string(base64(item.original));
+  else w.key("line_base64").string(auth::base64_encode(item.original));
   w.end_object();
   return out;
 }
