@@ -164,11 +164,6 @@ asio::awaitable<void> run_all(std::size_t count, std::function<asio::awaitable<v
                           asio::use_awaitable);
 }
 
-asio::awaitable<void> sleep_for(std::chrono::nanoseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(use_tuple);
-}
-
 api_request get(std::string path) {
   api_request request;
   request.method = net::http_method::get;
@@ -223,15 +218,6 @@ std::vector<recorded_call> recording_observer::calls() const {
 std::vector<std::string> recording_observer::logs() const {
   std::lock_guard lock{mutex_};
   return logs_;
-}
-
-std::string json_text(const std::string& json, const char* pointer) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  auto document = parser.iterate(padded);
-  std::string_view value;
-  if (document.at_pointer(pointer).get_string().get(value)) return {};
-  return std::string(value);
 }
 
 }  // namespace codex::test

@@ -11,6 +11,8 @@
 // about exactly that.
 
 #include "emulator/service.hpp"
+#include "json_pointer.hpp"
+#include "run_coroutine.hpp"
 #include "test_server.hpp"
 
 #include <codex/client.hpp>
@@ -99,7 +101,6 @@ credentials access_token(std::string_view token);
 /// exception a task threw: co_spawn(detached) would hide it.
 asio::awaitable<void> run_all(std::size_t count, std::function<asio::awaitable<void>(std::size_t)> task);
 
-asio::awaitable<void> sleep_for(std::chrono::nanoseconds duration);
 
 /// A GET on the raw call path.
 api_request get(std::string path);
@@ -144,7 +145,5 @@ class recording_observer final : public observer {
   std::vector<std::string> logs_;
 };
 
-/// A member of a JSON object by JSON pointer ("/access_token"); "" if absent.
-std::string json_text(const std::string& json, const char* pointer);
 
 }  // namespace codex::test

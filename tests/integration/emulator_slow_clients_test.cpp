@@ -47,6 +47,7 @@ using Catch::Matchers::Contains;
 using clock_type = std::chrono::steady_clock;
 using codex::net::http_response;
 using codex::test::run_coroutine;
+using codex::test::sleep_for;
 using codex::test::test_server;
 using codex::test::test_server_options;
 
@@ -56,11 +57,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // All of 127.0.0.0/8 is loopback on Linux: a second client address needs no set-up.
 constexpr const char* greedy_address = "127.0.0.2";
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(use_tuple);
-}
 
 /// Polls `condition` every 10 ms until it holds or `limit` passes; its last value.
 asio::awaitable<bool> eventually(std::function<bool()> condition, std::chrono::milliseconds limit = 5s) {

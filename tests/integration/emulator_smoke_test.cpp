@@ -3,6 +3,8 @@
 // directly — independently of the emulator's own verification code.
 
 #include "emulator/emulator.hpp"
+#include "json_pointer.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/bn.h>
@@ -22,6 +24,8 @@ namespace emu = codex::emulator;
 using namespace std::chrono_literals;
 
 namespace {
+
+using codex::test::json_text;
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -94,15 +98,6 @@ class curl_client {
   int count_ = 0;
 };
 
-std::string json_text(const std::string& json, const char* pointer) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  auto doc = parser.iterate(padded);
-  std::string_view v;
-  if (doc.at_pointer(pointer).get_string().get(v)) return {};
-  return std::string(v);
-}
-
 // base64url → bytes with OpenSSL's EVP_DecodeBlock (standard alphabet, padded).
 std::string b64url_decode(std::string s) {
   for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
@@ -151,22 +146,13 @@ bool verify_with_jwk(const std::string& token, const std::string& n_b64, const s
 }
 
 struct running_emulator {
-  std::filesystem::path dir;
+  codex::test::temp_dir dir{"codex-emulator-test"};
   emu::emulator server;
   curl_client curl;
 
-  static std::filesystem::path make_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "codex-emulator-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    return tmpl;
-  }
-
-  running_emulator() : dir(make_dir()), server(options(dir)), curl(dir, (server.start(), server.base_url()), dir / "ca.pem") {}
-  ~running_emulator() {
-    server.stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
+  running_emulator()
+      : server(options(dir.path)), curl(dir.path, (server.start(), server.base_url()), dir.path / "ca.pem") {}
+  ~running_emulator() { server.stop(); }
 
   static emu::emulator_options options(const std::filesystem::path& dir) {
     emu::emulator_options o;

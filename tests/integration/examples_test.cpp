@@ -5,6 +5,7 @@
 
 #include "emulator/emulator.hpp"
 #include "run_coroutine.hpp"
+#include "temp_dir.hpp"
 
 #include <codex/client.hpp>
 
@@ -67,14 +68,9 @@ void clear_codex_environment() {
 }
 
 struct running_emulator {
-  std::filesystem::path dir;
+  codex::test::temp_dir dir{"codex-examples"};
   emu::emulator server;
 
-  static std::filesystem::path make_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "codex-examples-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    return tmpl;
-  }
   static emu::emulator_options options(const std::filesystem::path& dir) {
     emu::emulator_options o;
     o.state_dir = dir;
@@ -82,7 +78,7 @@ struct running_emulator {
     return o;
   }
 
-  running_emulator() : dir(make_dir()), server(options(dir)) {
+  running_emulator() : server(options(dir.path)) {
     server.start();
     clear_codex_environment();
     ::setenv("CODEX_CREDENTIALS_FILE", server.credentials_file().c_str(), 1);
@@ -90,8 +86,6 @@ struct running_emulator {
   ~running_emulator() {
     clear_codex_environment();
     server.stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
   }
 
   /// Creates `n` documents tagged `tag` with the SDK.
@@ -164,7 +158,7 @@ TEST_CASE("examples: a configuration or credential failure is a non-zero exit wi
           "[examples][integration]") {
   running_emulator e;
   SECTION("no credentials file") {
-    ::setenv("CODEX_CREDENTIALS_FILE", (e.dir / "missing.json").c_str(), 1);
+    ::setenv("CODEX_CREDENTIALS_FILE", (e.dir.path / "missing.json").c_str(), 1);
     const auto r = run(example_path("CODEX_EXAMPLE_SERVICE"));
     INFO(r.output);
     CHECK(r.exit_status == 2);

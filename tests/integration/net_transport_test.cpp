@@ -10,7 +10,6 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -31,10 +30,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
+
+using codex::test::sleep_for;
 
 using namespace std::chrono_literals;
 using codex::errc;
@@ -68,11 +69,6 @@ codex::net::http_request get(std::string target) {
 }
 
 clock_type::time_point in(std::chrono::milliseconds duration) { return clock_type::now() + duration; }
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(use_tuple);
-}
 
 asio::awaitable<maybe_response> optional_of(asio::awaitable<response_result> exchange) {
   co_return maybe_response{co_await std::move(exchange)};
@@ -568,20 +564,24 @@ TEST_CASE("a caller on a strand is back on it after each exchange, whatever thre
   // run inside the caller's strand again, or the caller's own state would lose the
   // serialisation the strand promises. Two threads run the io_context.
   codex::test::test_server server;
-  asio::io_context io{2};
-  codex::net::transport transport{io.get_executor(), origin_of(server), trusting(server)};
-  auto strand = asio::make_strand(io);
-  int on_strand = 0, statuses = 0;
-  asio::co_spawn(strand, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < 20; ++i) {
-      auto response = co_await transport.send(get("/strand/" + std::to_string(i)), in(30s));
-      if (response && response->status == 200) ++statuses;
-      if (strand.running_in_this_thread()) ++on_strand;
-    }
-  }, asio::detached);
-  std::thread helper([&] { io.run_for(60s); });
-  io.run_for(60s);
-  helper.join();
+  const auto [statuses, on_strand] = codex::test::run_coroutine(
+      [&](asio::any_io_executor executor) -> asio::awaitable<std::pair<int, int>> {
+        codex::net::transport transport{executor, origin_of(server), trusting(server)};
+        auto strand = asio::make_strand(executor);
+        co_return co_await asio::co_spawn(
+            strand,
+            [&]() -> asio::awaitable<std::pair<int, int>> {
+              int ok = 0, inside = 0;
+              for (int i = 0; i < 20; ++i) {
+                auto response = co_await transport.send(get("/strand/" + std::to_string(i)), in(30s));
+                if (response && response->status == 200) ++ok;
+                if (strand.running_in_this_thread()) ++inside;
+              }
+              co_return std::pair{ok, inside};
+            },
+            asio::use_awaitable);
+      },
+      60s, 2);
   CHECK(statuses == 20);
   CHECK(on_strand == 20);
 }

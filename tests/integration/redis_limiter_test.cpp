@@ -33,14 +33,10 @@ using namespace codex::limit;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using codex::test::redis_server;
+using codex::test::sleep_for;
 namespace emu = codex::emulator;
 
 namespace {
-
-asio::awaitable<void> sleep_for(clock_type::duration d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-}
 
 /// A command's words, built outside any co_await expression (the g++ 12 pitfall with
 /// braced temporaries there).

@@ -3,9 +3,11 @@
 // over 10,000 documents, and the completion-token forms.
 
 #include "emulator/emulator.hpp"
+#include "json_pointer.hpp"
 #include "net/http_codec.hpp"
 #include "run_coroutine.hpp"
 #include "scripted_listing.hpp"
+#include "temp_dir.hpp"
 #include "test_server.hpp"
 
 #include <codex/client.hpp>
@@ -32,11 +34,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::filesystem::path make_temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "codex-typed-api-XXXXXX").string();
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  return tmpl;
-}
+using codex::test::json_text;
 
 emu::emulator_options emulator_options_for(const std::filesystem::path& dir, std::uint32_t rate_limit) {
   emu::emulator_options o;
@@ -48,18 +46,13 @@ emu::emulator_options emulator_options_for(const std::filesystem::path& dir, std
 
 /// The emulator on 127.0.0.1:0, and clients of it.
 struct running_emulator {
-  std::filesystem::path dir;
+  codex::test::temp_dir dir{"codex-typed-api"};
   emu::emulator server;
 
-  explicit running_emulator(std::uint32_t rate_limit = 1000)
-      : dir(make_temp_dir()), server(emulator_options_for(dir, rate_limit)) {
+  explicit running_emulator(std::uint32_t rate_limit = 1000) : server(emulator_options_for(dir.path, rate_limit)) {
     server.start();
   }
-  ~running_emulator() {
-    server.stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
+  ~running_emulator() { server.stop(); }
 
   const emu::seed_credentials& seed() const { return server.credentials(); }
 
@@ -97,24 +90,15 @@ struct running_emulator {
   }
 };
 
-std::string json_string(const std::string& json, const char* pointer) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  auto doc = parser.iterate(padded);
-  std::string_view v;
-  if (doc.at_pointer(pointer).get_string().get(v)) return {};
-  return std::string(v);
-}
-
 /// A second read-write project with its own API key, made through the control API.
 std::string other_project_key(running_emulator& e) {
   auto [status, project] = e.admin(codex::net::http_method::post, "/_emulator/projects",
                                    R"({"name":"other","permission":"read_write"})");
   REQUIRE(status == 201);
   auto [key_status, key] = e.admin(codex::net::http_method::post, "/_emulator/keys",
-                                   R"({"project_id":")" + json_string(project, "/id") + R"(","type":"api_key"})");
+                                   R"({"project_id":")" + json_text(project, "/id") + R"(","type":"api_key"})");
   REQUIRE(key_status == 201);
-  return json_string(key, "/api_key");
+  return json_text(key, "/api_key");
 }
 
 codex::document_input input(std::string title, std::vector<std::string> tags = {}) {

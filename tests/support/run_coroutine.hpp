@@ -1,12 +1,17 @@
 #pragma once
-// Runs a coroutine test to completion on an io_context, with a deadline.
+// Runs a coroutine test to completion on an io_context, with a deadline; and the
+// coroutine tests' own sleep.
 //
 // As Boost.Redis's run_coroutine_test: the io_context runs until the coroutine
 // finishes or the deadline passes; the coroutine's exception is rethrown here, and a
 // coroutine that never finished fails the test — co_spawn(detached) would hide both.
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -53,6 +58,12 @@ auto run_coroutine(MakeCoroutine make_coroutine,
   if (!finished) throw std::runtime_error("coroutine did not finish within its deadline");
   if (failure) std::rethrow_exception(failure);
   if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+}
+
+/// Suspends the calling coroutine for `duration` on a timer of its executor.
+inline asio::awaitable<void> sleep_for(std::chrono::nanoseconds duration) {
+  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
+  co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
 }
 
 }  // namespace codex::test
