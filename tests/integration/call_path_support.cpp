@@ -32,27 +32,6 @@ test_server_options two_threads() {
   return options;
 }
 
-/// The coroutines of run_all report to this strand; the waiter sleeps on a timer that
-/// the last one to finish expires (expires_at also ends a wait that has not begun yet,
-/// so no wake-up is lost).
-asio::awaitable<void> run_all_on_strand(std::size_t count, std::function<asio::awaitable<void>(std::size_t)> task,
-                                        asio::any_io_executor pool) {
-  auto strand = co_await asio::this_coro::executor;
-  asio::steady_timer all_done{strand, steady_clock::time_point::max()};
-  std::size_t remaining = count;
-  std::exception_ptr failure;
-  for (std::size_t i = 0; i < count; ++i) {
-    asio::co_spawn(pool, task(i), [&, strand](std::exception_ptr e) {
-      asio::dispatch(strand, [&, e] {
-        if (e && !failure) failure = e;
-        if (--remaining == 0) all_done.expires_at(steady_clock::time_point::min());
-      });
-    });
-  }
-  while (remaining > 0) co_await all_done.async_wait(use_tuple);
-  if (failure) std::rethrow_exception(failure);
-}
-
 }  // namespace
 
 live_emulator::live_emulator(emulator::service_options options)
@@ -157,12 +136,6 @@ credentials client_credential(std::string_view id, std::string_view secret_text)
 }
 
 credentials access_token(std::string_view token) { return access_token_credentials{.token = secret(token)}; }
-
-asio::awaitable<void> run_all(std::size_t count, std::function<asio::awaitable<void>(std::size_t)> task) {
-  auto pool = co_await asio::this_coro::executor;
-  co_await asio::co_spawn(asio::make_strand(pool), run_all_on_strand(count, std::move(task), pool),
-                          asio::use_awaitable);
-}
 
 api_request get(std::string path) {
   api_request request;

@@ -96,10 +96,6 @@ credentials api_key(std::string_view key, api_key_scheme scheme = api_key_scheme
 credentials client_credential(std::string_view id, std::string_view secret);
 credentials access_token(std::string_view token);
 
-/// Runs task(0) … task(count - 1) concurrently on the current executor (which may be
-/// run by several threads) and returns once every one has finished. Rethrows the first
-/// exception a task threw: co_spawn(detached) would hide it.
-asio::awaitable<void> run_all(std::size_t count, std::function<asio::awaitable<void>(std::size_t)> task);
 
 
 /// A GET on the raw call path.

@@ -309,6 +309,7 @@ TEST_CASE("ingest: the rejects file is exact — a crash, a torn tail, resumed a
   const auto cfg = live.client_config();
   {
     // "Crash": the io_context is torn down with batches in flight.
+    // (The producer is detached on purpose: it is abandoned mid-way, as a crash would.)
     auto journal = codex::ingest::journal::create(journal_path).value();
     auto rejects = codex::ingest::rejects_writer::create(rejects_path).value();
     asio::io_context io;

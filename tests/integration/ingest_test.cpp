@@ -141,21 +141,18 @@ TEST_CASE("ingest: a slow server — add() waits and the buffer stays within its
         auto in = std::make_shared<codex::ingester>(
             api, codex::ingester_options{.max_items = max_items, .linger = 5ms, .max_in_flight = max_in_flight});
         std::atomic<std::size_t> done{0};
-        for (std::size_t k = 0; k < producers; ++k) {
-          asio::co_spawn(
-              ex,
-              [in, k, &done]() -> asio::awaitable<void> {
-                for (std::size_t i = 0; i < per_producer; ++i) co_await in->add(item(k * per_producer + i));
-                ++done;
-              },
-              asio::detached);
-        }
-        asio::steady_timer tick(ex);
-        while (done.load() < producers) {
-          sampled_peak = std::max(sampled_peak, in->progress().buffered);
-          tick.expires_after(2ms);
-          co_await tick.async_wait(asio::use_awaitable);
-        }
+        // The producers, and one more task that samples the buffer while they run.
+        co_await codex::test::run_all(producers + 1, [&](std::size_t k) -> asio::awaitable<void> {
+          if (k < producers) {
+            for (std::size_t i = 0; i < per_producer; ++i) co_await in->add(item(k * per_producer + i));
+            ++done;
+            co_return;
+          }
+          while (done.load() < producers) {
+            sampled_peak = std::max(sampled_peak, in->progress().buffered);
+            co_await codex::test::sleep_for(2ms);
+          }
+        });
         co_return co_await in->finish();
       },
       120s, 2);
@@ -219,6 +216,7 @@ TEST_CASE("ingest: an abandoned run with batches in flight, resumed — exactly 
   {
     // "Crash": the producer adds half the input, then the io_context is torn down with
     // batches in flight — some stored by the service but never journalled.
+    // (The producer is detached on purpose: it is abandoned mid-way, as a crash would.)
     auto journal = codex::ingest::journal::create(path).value();
     asio::io_context io;
     auto api = std::make_unique<codex::client>(io.get_executor(), cfg);

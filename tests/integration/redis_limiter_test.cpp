@@ -16,7 +16,6 @@
 #include <codex/client.hpp>
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -89,15 +88,13 @@ TEST_CASE("redis client: commands, pipelining, SELECT and reconnect after a rest
     // 300 commands at once: replies in order, far fewer writes than commands.
     const auto before = client->stats();
     int done = 0, right = 0;
-    for (int i = 0; i < 300; ++i) {
-      asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
-        auto reply = co_await client->exec(words("INCRBY", "n", std::to_string(i)), clock_type::now() + 5s);
-        auto echo = co_await client->exec(words("ECHO", std::to_string(i)), clock_type::now() + 5s);
-        if (reply && echo && echo->text == std::to_string(i)) ++right;
-        ++done;
-      }, asio::detached);
-    }
-    for (int i = 0; i < 500 && done < 300; ++i) co_await sleep_for(10ms);
+    co_await codex::test::run_all(300, [&](std::size_t n) -> asio::awaitable<void> {
+      const std::string i = std::to_string(n);
+      auto reply = co_await client->exec(words("INCRBY", "n", i), clock_type::now() + 5s);
+      auto echo = co_await client->exec(words("ECHO", i), clock_type::now() + 5s);
+      if (reply && echo && echo->text == i) ++right;
+      ++done;
+    });
     CHECK(done == 300);
     CHECK(right == 300);
     const auto after = client->stats();
@@ -304,36 +301,26 @@ TEST_CASE("Redis killed in the middle of a run and restarted: no call past its d
   codex::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     // Two clients (two connections to Redis), 8 coroutines each, on two threads.
     codex::client first(ex, cfg), second(ex, cfg);
-    int running = 16;
-    for (int w = 0; w < 16; ++w) {
+    co_await codex::test::run_all(16, [&](std::size_t w) -> asio::awaitable<void> {
       codex::client& api = w % 2 == 0 ? first : second;
-      asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-        for (;;) {
-          {
-            std::lock_guard lock(mutex);
-            if (ok >= wanted) break;
-          }
-          const auto asked = clock_type::now();
-          auto account = co_await api.try_account();
-          const auto took = clock_type::now() - asked;
+      for (;;) {
+        {
           std::lock_guard lock(mutex);
-          longest = std::max(longest, took);
-          if (account) {
-            ++ok;
-            done_at.push_back(clock_type::now());
-          } else {
-            failed_after.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(took));
-          }
+          if (ok >= wanted) break;
         }
+        const auto asked = clock_type::now();
+        auto account = co_await api.try_account();
+        const auto took = clock_type::now() - asked;
         std::lock_guard lock(mutex);
-        --running;
-      }, asio::detached);
-    }
-    for (;;) {
-      co_await sleep_for(20ms);
-      std::lock_guard lock(mutex);
-      if (running == 0) break;
-    }
+        longest = std::max(longest, took);
+        if (account) {
+          ++ok;
+          done_at.push_back(clock_type::now());
+        } else {
+          failed_after.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(took));
+        }
+      }
+    });
   }, 60s, 2);
   chaos.join();
 

@@ -7,15 +7,18 @@
 // coroutine that never finished fails the test — co_spawn(detached) would hide both.
 
 #include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -58,6 +61,40 @@ auto run_coroutine(MakeCoroutine make_coroutine,
   if (!finished) throw std::runtime_error("coroutine did not finish within its deadline");
   if (failure) std::rethrow_exception(failure);
   if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+}
+
+namespace detail {
+
+/// run_all's bookkeeping, on a strand of its own (the tasks may run on several threads).
+inline asio::awaitable<void> run_all_on_strand(std::size_t count,
+                                               std::function<asio::awaitable<void>(std::size_t)> task,
+                                               asio::any_io_executor pool) {
+  auto strand = co_await asio::this_coro::executor;
+  asio::steady_timer all_done{strand, std::chrono::steady_clock::time_point::max()};
+  std::size_t remaining = count;
+  std::exception_ptr failure;
+  for (std::size_t i = 0; i < count; ++i) {
+    asio::co_spawn(pool, task(i), [&, strand](std::exception_ptr e) {
+      asio::dispatch(strand, [&, e] {
+        if (e && !failure) failure = e;
+        // expires_at also ends a wait that has not begun yet: no lost wake-up.
+        if (--remaining == 0) all_done.expires_at(std::chrono::steady_clock::time_point::min());
+      });
+    });
+  }
+  while (remaining > 0) co_await all_done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace detail
+
+/// Runs task(0) … task(count - 1) concurrently on the current executor (which may be
+/// run by several threads) and returns once every one has finished. Rethrows the first
+/// exception a task threw: co_spawn(detached) would hide it.
+inline asio::awaitable<void> run_all(std::size_t count, std::function<asio::awaitable<void>(std::size_t)> task) {
+  auto pool = co_await asio::this_coro::executor;
+  co_await asio::co_spawn(asio::make_strand(pool), detail::run_all_on_strand(count, std::move(task), pool),
+                          asio::use_awaitable);
 }
 
 /// Suspends the calling coroutine for `duration` on a timer of its executor.
