@@ -11,6 +11,18 @@ namespace codex {
 
 /// A value of type T, or the error_info of the failure that prevented it.
 /// value() throws codex::error on failure; has_value()/error() never throw.
+namespace detail {
+
+/// An error_info holding only `code` (assigned, not designated: users who build with
+/// -Wextra would otherwise get -Wmissing-field-initializers from this header).
+inline error_info error_of(std::error_code code) {
+  error_info info;
+  info.code = code;
+  return info;
+}
+
+}  // namespace detail
+
 template <class T>
 class [[nodiscard]] result {
  public:
@@ -21,7 +33,7 @@ class [[nodiscard]] result {
   result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   result(error_info failure) : state_(std::in_place_index<1>, std::move(failure)) {}
-  result(std::error_code code) : state_(std::in_place_index<1>, error_info{.code = code}) {}
+  result(std::error_code code) : state_(std::in_place_index<1>, detail::error_of(code)) {}
   result(errc code) : result(make_error_code(code)) {}
 
   bool has_value() const noexcept { return state_.index() == 0; }
@@ -54,7 +66,7 @@ class [[nodiscard]] result<void> {
  public:
   result() = default;
   result(error_info failure) : failure_(std::move(failure)), failed_(true) {}
-  result(std::error_code code) : result(error_info{.code = code}) {}
+  result(std::error_code code) : result(detail::error_of(code)) {}
   result(errc code) : result(make_error_code(code)) {}
 
   bool has_value() const noexcept { return !failed_; }
