@@ -1,6 +1,7 @@
 #include <codex/api/documents.hpp>
 
 #include "api/call.hpp"
+#include "api/validation_limits.hpp"
 
 #include <codex/api/validation.hpp>
 #include <codex/client.hpp>
@@ -60,6 +61,19 @@ error_info encode_failure(std::error_code code, std::string_view what) {
   return error_info{.code = code, .message = "cannot encode " + std::string(what) + ": " + code.message()};
 }
 
+/// Encodes what validate_limits / validate_batch_limits passed: the encoder checks the
+/// UTF-8, and on its failure `full_check` (the public validator) names the field.
+template <class Input, class Encode, class FullCheck>
+result<void> encode_checked(const Input& input, std::string& body, std::string_view what, Encode encode,
+                            FullCheck full_check) {
+  const std::error_code ec = encode(input, body);
+  if (!ec) return {};
+  if (ec == errc::invalid_utf8) {
+    if (auto named = full_check(input); !named) return std::move(named).error();
+  }
+  return encode_failure(ec, what);
+}
+
 }  // namespace
 
 documents::documents(client& api) : client_(&api), executor_(api.get_executor()) {}
@@ -89,9 +103,12 @@ document_stream documents::list_all(list_options options) const {
 }
 
 asio::awaitable<result<document>> documents::try_create(document_input input) const {
-  if (auto valid = validate(input); !valid) return refused<document>(valid.error());
+  if (auto valid = api::detail::validate_limits(input); !valid) return refused<document>(valid.error());
   api_request request{.method = net::http_method::post, .path = "/documents", .idempotent = true};
-  if (auto ec = json::encode(input, request.body)) return refused<document>(encode_failure(ec, "the document"));
+  auto encoded = encode_checked(
+      input, request.body, "the document", [](const document_input& in, std::string& out) { return json::encode(in, out); },
+      [](const document_input& in) { return validate(in); });
+  if (!encoded) return refused<document>(std::move(encoded).error());
   return typed_call<document>(*client_, std::move(request), &json::decode_document);
 }
 
@@ -129,12 +146,11 @@ asio::awaitable<result<batch_result>> documents::try_batch_create(std::span<cons
     result<batch_result> nothing = batch_result{};
     return ready<batch_result>(std::move(nothing));
   }
-  if (auto valid = validate_batch(items); !valid) return refused<batch_result>(valid.error());
+  if (auto valid = api::detail::validate_batch_limits(items); !valid) return refused<batch_result>(valid.error());
   // A batch retried after a lost response must not create its documents twice.
   api_request request{.method = net::http_method::post, .path = "/documents/batch", .idempotent = true};
-  if (auto ec = json::encode_batch(items, request.body)) {
-    return refused<batch_result>(encode_failure(ec, "the batch"));
-  }
+  auto encoded = encode_checked(items, request.body, "the batch", &json::encode_batch, &validate_batch);
+  if (!encoded) return refused<batch_result>(std::move(encoded).error());
   // The 8 MiB limit is on the bytes sent: measured on the encoded body.
   if (auto valid = validate_batch_bytes(request.body.size()); !valid) return refused<batch_result>(valid.error());
   return typed_call<batch_result>(*client_, std::move(request), &json::decode_batch_result);

@@ -149,6 +149,21 @@ bool is_valid_utf8(std::string_view text) noexcept {
   return is_ascii(text) || simdjson::validate_utf8(text.data(), text.size());
 }
 
+namespace {
+
+// Writes the escapes `escape` marks in the 16 bytes at p + at (bit k: byte at + k),
+// first copying the plain bytes before each.
+void append_escapes(std::string& out, const char* p, std::size_t at, std::uint32_t escape, std::size_t& run) {
+  for (; escape != 0; escape &= escape - 1) {
+    const std::size_t i = at + static_cast<std::size_t>(std::countr_zero(escape));
+    out.append(p + run, i - run);
+    append_escape(out, static_cast<unsigned char>(p[i]));
+    run = i + 1;
+  }
+}
+
+}  // namespace
+
 // One pass finds both the bytes to escape and whether the text is all ASCII; only text
 // that is not is then validated as UTF-8. Runs between escapes are copied whole.
 std::error_code append_quoted(std::string& out, std::string_view text) {
@@ -160,35 +175,26 @@ std::error_code append_quoted(std::string& out, std::string_view text) {
   std::size_t run = 0;  // the first byte not yet copied
   std::uint32_t non_ascii = 0;
   std::size_t i = 0;
-  while (i + 16 <= n) {
-    if (i + 64 <= n) {
-      if (const block_bits wide = scan_wide(p + i); wide.escape == 0) {
-        non_ascii |= wide.non_ascii;
-        i += 64;
-        continue;
-      }
-    }
+  for (; i + 64 <= n; i += 64) {
+    const block_bits wide = scan_wide(p + i);
+    non_ascii |= wide.non_ascii;
+    if (wide.escape == 0) continue;
+    for (std::size_t k = i; k < i + 64; k += 16) append_escapes(out, p, k, scan_block(p + k).escape, run);
+  }
+  for (; i + 16 <= n; i += 16) {
     const block_bits bits = scan_block(p + i);
     non_ascii |= bits.non_ascii;
-    for (std::uint32_t escape = bits.escape; escape != 0; escape &= escape - 1) {
-      const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(escape));
-      out.append(p + run, at - run);
-      append_escape(out, static_cast<unsigned char>(p[at]));
-      run = at + 1;
-    }
-    i += 16;
+    append_escapes(out, p, i, bits.escape, run);
   }
-  // Fewer than 16 bytes left (all of most keys, tags and titles): byte by byte, which
-  // costs less than scanning a padded copy.
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    if (c >= 0x80) {
-      non_ascii = 1;
-    } else if (escape_table[c] != 0) {
-      out.append(p + run, i - run);
-      append_escape(out, c);
-      run = i + 1;
-    }
+  // Fewer than 16 bytes left (all of most keys, tags and titles): scanned as one block
+  // from a copy, cheaper than byte by byte; the copy's padding is masked out.
+  if (i < n) {
+    char tail[16] = {};
+    std::memcpy(tail, p + i, n - i);
+    const block_bits bits = scan_block(tail);
+    const std::uint32_t present = (1u << (n - i)) - 1;
+    non_ascii |= bits.non_ascii & present;
+    append_escapes(out, p, i, bits.escape & present, run);
   }
   out.append(p + run, n - run);
   out.push_back('"');
@@ -196,6 +202,17 @@ std::error_code append_quoted(std::string& out, std::string_view text) {
     out.resize(mark);
     return make_error_code(errc::invalid_utf8);
   }
+  return {};
+}
+
+// The shortest text that reads back as the same double; one that looks like an integer
+// ("2") gets ".0", or a reader would take it for an integer.
+std::error_code append_number(std::string& out, double v) {
+  if (!std::isfinite(v)) return make_error_code(errc::invalid_argument);
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+  if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) out.append(".0", 2);
   return {};
 }
 
@@ -335,13 +352,7 @@ writer& writer::uint64(std::uint64_t v) {
 
 writer& writer::number(double v) {
   if (!error_ && !std::isfinite(v)) fail(errc::invalid_argument);
-  if (!before_value()) return *this;
-  // The shortest text that reads back as the same double; one that looks like an
-  // integer ("2") gets ".0", or a reader would take it for an integer.
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_->append(buf, r.ptr);
-  if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) out_->append(".0", 2);
+  if (before_value()) append_number(*out_, v);
   return *this;
 }
 

@@ -386,6 +386,14 @@ TEST_CASE("client-side limits: a typed error naming the limit, and no request", 
       expect_refused(refused, errc::limit_exceeded, "max_title_bytes");
     }
 
+    {
+      // The encoder finds the bad byte; the validator then names the item and the field.
+      std::vector<codex::document_input> one_bad_tag(3, input("x"));
+      one_bad_tag[2].tags = {"fine", "bad \xC3"};
+      const auto refused = co_await docs.try_batch_create(one_bad_tag);
+      expect_refused(refused, errc::invalid_utf8, "item 2: tags[1]");
+    }
+
     const std::vector<codex::document_input> too_many(1001, input("x"));
     {
       const auto refused = co_await docs.try_batch_create(too_many);

@@ -1,5 +1,5 @@
 #pragma once
-// Encoders: models → request bodies, through codex::json::writer.
+// Encoders: models → request bodies (compact JSON, members in a fixed order).
 
 #include <codex/api/document.hpp>
 
@@ -11,7 +11,8 @@
 namespace codex::json {
 
 /// Appends a document_input as a JSON object. Errors: errc::invalid_utf8 when a string
-/// is not UTF-8 (the output is then unspecified). Thread-safe for distinct outputs.
+/// is not UTF-8, errc::invalid_argument for a NaN or infinite metadata number; `out`
+/// is then left as it was. Thread-safe for distinct outputs.
 std::error_code encode(const document_input& input, std::string& out);
 
 /// Appends a whole document as the service represents it (for output, e.g. `codex get --json`).

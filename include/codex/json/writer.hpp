@@ -88,6 +88,11 @@ class writer {
 /// Thread-safe for distinct `out` strings.
 std::error_code append_quoted(std::string& out, std::string_view text);
 
+/// Appends `v` as the shortest JSON number that reads back as the same double, with
+/// ".0" when it would otherwise read as an integer ("2.0"). Returns
+/// errc::invalid_argument (appending nothing) for NaN and infinities.
+std::error_code append_number(std::string& out, double v);
+
 /// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates, no code
 /// point above U+10FFFF). Thread-safe.
 bool is_valid_utf8(std::string_view text) noexcept;
