@@ -13,7 +13,7 @@ result<credentials_file> decode_credentials_file(const std::string& text) {
         for (auto member : root) {
           simdjson::ondemand::field entry;
           std::string_view key;
-          if (f.set("credentials", std::move(member).get(entry)) || f.set("credentials", entry.unescaped_key().get(key)))
+          if (f.set("credentials", detail::next_member(std::move(member), entry, key)))
             return;
           std::string value;
           if (!detail::read(entry.value(), value, key, f)) return;

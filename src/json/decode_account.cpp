@@ -18,7 +18,7 @@ bool read_flat(value v, std::string_view field, failure& f, Assign assign) {
   for (auto member : nested) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set(field, std::move(member).get(entry)) || f.set(field, entry.unescaped_key().get(key))) return false;
+    if (f.set(field, detail::next_member(std::move(member), entry, key))) return false;
     std::string* target = assign(key);
     if (target != nullptr && !detail::read(entry.value(), *target, field, f)) return false;
   }
@@ -33,7 +33,7 @@ result<account> decode_account(const std::string& body) {
     for (auto member : root) {
       simdjson::ondemand::field entry;
       std::string_view key;
-      if (f.set("account", std::move(member).get(entry)) || f.set("account", entry.unescaped_key().get(key))) return;
+      if (f.set("account", detail::next_member(std::move(member), entry, key))) return;
       if (key == "project") {
         required.mark(0);
         auto& p = out.project;

@@ -16,7 +16,7 @@ bool read_item_error(value v, item_error& out, failure& f) {
   for (auto member : o) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set("results[].error", std::move(member).get(entry)) || f.set("results[].error", entry.unescaped_key().get(key)))
+    if (f.set("results[].error", detail::next_member(std::move(member), entry, key)))
       return false;
     if (key == "error" && !detail::read(entry.value(), out.error, "results[].error.error", f)) return false;
     if (key == "message" && !detail::read(entry.value(), out.message, "results[].error.message", f)) return false;
@@ -31,7 +31,7 @@ bool read_item(value v, batch_item_result& out, failure& f) {
   for (auto member : o) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set("results[]", std::move(member).get(entry)) || f.set("results[]", entry.unescaped_key().get(key))) return false;
+    if (f.set("results[]", detail::next_member(std::move(member), entry, key))) return false;
     value item = entry.value();
     if (key == "index") {
       std::int64_t index = 0;
@@ -62,7 +62,7 @@ result<batch_result> decode_batch_result(const std::string& body) {
     for (auto member : root) {
       simdjson::ondemand::field entry;
       std::string_view key;
-      if (f.set("batch", std::move(member).get(entry)) || f.set("batch", entry.unescaped_key().get(key))) return;
+      if (f.set("batch", detail::next_member(std::move(member), entry, key))) return;
       value item = entry.value();
       if (key == "results") {
         simdjson::ondemand::array array;

@@ -28,7 +28,7 @@ void fill_page(object& root, page<document>& out, failure& f) {
   for (auto member : root) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set("page", std::move(member).get(entry)) || f.set("page", entry.unescaped_key().get(key))) return;
+    if (f.set("page", detail::next_member(std::move(member), entry, key))) return;
     if (key == "data") {
       if (!read_documents(entry.value(), out.data, "page.data", f)) return;
       have_data = true;
@@ -77,7 +77,7 @@ result<batch_get_result> decode_batch_get_result(const std::string& body) {
         for (auto member : root) {
           simdjson::ondemand::field entry;
           std::string_view key;
-          if (f.set("batch_get", std::move(member).get(entry)) || f.set("batch_get", entry.unescaped_key().get(key))) return;
+          if (f.set("batch_get", detail::next_member(std::move(member), entry, key))) return;
           if (key == "data") {
             if (!read_documents(entry.value(), out.data, "batch_get.data", f)) return;
             have_data = true;

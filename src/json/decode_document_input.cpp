@@ -11,7 +11,7 @@ result<document_input> decode_document_input(const std::string& text) {
         for (auto member : root) {
           simdjson::ondemand::field entry;
           std::string_view key;
-          if (f.set("document", std::move(member).get(entry)) || f.set("document", entry.unescaped_key().get(key)))
+          if (f.set("document", detail::next_member(std::move(member), entry, key)))
             return;
           auto value = entry.value();
           bool ok = true;

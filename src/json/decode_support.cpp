@@ -163,7 +163,7 @@ bool read(value v, metadata& out, std::string_view field, failure& f) {
   for (auto member : object) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set(field, std::move(member).get(entry)) || f.set(field, entry.unescaped_key().get(key))) return false;
+    if (f.set(field, detail::next_member(std::move(member), entry, key))) return false;
     auto& [name, item] = reused_slot(out, count++);
     name.assign(key);
     if (!read_metadata_value(entry.value(), item, field, f)) return false;
@@ -181,7 +181,7 @@ bool read(value v, document& out, std::string_view field, failure& f) {
   for (auto member : object) {
     simdjson::ondemand::field entry;
     std::string_view key;
-    if (f.set(field, std::move(member).get(entry)) || f.set(field, entry.unescaped_key().get(key))) return false;
+    if (f.set(field, detail::next_member(std::move(member), entry, key))) return false;
     value item = entry.value();
     bool ok = true;
     switch (classify_document_key(key)) {

@@ -16,7 +16,7 @@ result<token_response> decode_token_response(const std::string& body) {
         for (auto member : root) {
           simdjson::ondemand::field entry;
           std::string_view key;
-          if (f.set("token", std::move(member).get(entry)) || f.set("token", entry.unescaped_key().get(key))) return;
+          if (f.set("token", detail::next_member(std::move(member), entry, key))) return;
           auto item = entry.value();
           bool ok = true;
           if (key == "access_token") {

@@ -15,7 +15,7 @@ error_body decode_error_body(const std::string& body) noexcept {
     for (auto member : object) {
       simdjson::ondemand::field field;
       std::string_view key;
-      if (std::move(member).get(field) || field.unescaped_key().get(key)) return out;
+      if (detail::next_member(std::move(member), field, key)) return out;
       std::string_view value;
       if (key == "error") {
         if (!field.value().get_string().get(value)) out.error = value;

@@ -17,6 +17,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <string_view>
 
 namespace codex::json::detail {
 
@@ -38,6 +39,24 @@ inline simdjson::padded_string_view padded_view(const std::string& text, simdjso
     return simdjson::padded_string_view(text.data(), text.size(), text.capacity());
   scratch = simdjson::padded_string(text);
   return scratch;
+}
+
+/// The next member of an object and its key, for dispatch on the key. The key is a
+/// view of the raw JSON text when it holds no escape, as keys nearly always do: no
+/// copy into the parser's string buffer, no unescaping. A key with an escape is
+/// unescaped, so that "\u0069d" still means "id".
+inline simdjson::error_code next_member(simdjson::simdjson_result<simdjson::ondemand::field> member,
+                                        simdjson::ondemand::field& entry, std::string_view& key) {
+  if (auto ec = std::move(member).get(entry)) return ec;
+  // Stage 1 found this string's closing quote, so the scan ends inside the document.
+  const char* raw = reinterpret_cast<const char*>(entry.key().raw());
+  std::size_t n = 0;
+  while (raw[n] != '"' && raw[n] != '\\') ++n;
+  if (raw[n] == '"') {
+    key = std::string_view(raw, n);
+    return simdjson::SUCCESS;
+  }
+  return entry.unescaped_key().get(key);
 }
 
 }  // namespace codex::json::detail

@@ -1,5 +1,7 @@
 // Decoders: every model, forward compatibility, typed failures, every truncation point —
 // on the simdjson implementation chosen for this CPU and on every other one it can run.
+#include "json/error_body.hpp"
+
 #include <codex/json/decode.hpp>
 #include <codex/json/encode.hpp>
 #include <codex/net/http_message.hpp>
@@ -335,4 +337,14 @@ TEST_CASE("decode_into a reused page equals a fresh decode, whatever the earlier
   REQUIRE_FALSE(failed);
   CHECK(failed.code() == errc::decode_error);
   CHECK(failed.error().message.find("document.id") != std::string::npos);
+}
+
+TEST_CASE("decode: keys are compared raw, and a key with an escape means what it unescapes to", "[json]") {
+  auto doc = json::decode_document(padded(
+      R"({"\u0069d":"doc_e","project_id":"p","version":1,"created_at":"c","updated_at":"u","ti\"tle":"x","t\u0069tle":"T"})"));
+  REQUIRE(doc);
+  CHECK(doc->id == "doc_e");
+  CHECK(doc->title == "T");
+  auto error = json::decode_error_body(padded(R"({"err\u006fr":"not_found","message":"m"})"));
+  CHECK(error.error == "not_found");
 }
