@@ -55,7 +55,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   timed_out_ = false;
   auto fail = [&](std::error_code ec) {
     reusable_ = false;
-    disarm_watchdog();
+    busy_ = false;
     outcome.response = ec;
     return std::move(outcome);
   };
@@ -90,7 +90,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
 
   if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
   last_used_at_ = clock::now();
-  disarm_watchdog();
+  busy_ = false;  // the watchdog stays armed for the next exchange (see quiesce())
   outcome.response = reader.release();
   co_return outcome;
 }
@@ -174,21 +174,19 @@ void connection::arm_watchdog(clock::time_point deadline) {
   }));
 }
 
-void connection::disarm_watchdog() {
-  busy_ = false;
-  // A pending wait is outstanding work: left armed while the connection is idle, it
-  // would keep the caller's io_context::run() from returning for up to a timeout.
-  if (watchdog_armed_) {
-    watchdog_armed_ = false;
-    ++watchdog_generation_;  // the cancelled wait's handler sees a stale generation
-    watchdog_.cancel();
-  }
+void connection::quiesce() {
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    if (self->busy_ || !self->watchdog_armed_) return;
+    self->watchdog_armed_ = false;
+    ++self->watchdog_generation_;  // the cancelled wait's handler sees a stale generation
+    self->watchdog_.cancel();
+  });
 }
 
 void connection::on_watchdog(std::uint64_t generation) {
   if (generation != watchdog_generation_) return;  // superseded by an earlier deadline
   watchdog_armed_ = false;
-  if (!busy_) return;
+  if (!busy_) return;  // idle since: the watch ends here
   if (clock::now() < deadline_) {
     arm_watchdog(deadline_);
     return;

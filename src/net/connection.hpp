@@ -39,7 +39,7 @@ struct exchange_outcome {
 };
 
 /// A TLS connection used by one request at a time. All of its I/O, and its deadline
-/// watchdog, complete on its own strand: the pool may hand it to coroutines running on
+/// watchdog (see quiesce()), complete on its own strand: the pool may hand it to coroutines running on
 /// any thread. The exchange runs in the caller's coroutine (no coroutine of its own is
 /// spawned): it moves onto the strand when it starts, unless it is there already.
 /// The strand is over the io_context's own executor type, not a type-erased one: a
@@ -67,6 +67,14 @@ class connection : public std::enable_shared_from_this<connection> {
   /// mean the server closed it while idle).
   bool used() const noexcept { return requests_completed_ > 0; }
   bool session_resumed() const noexcept { return session_resumed_; }
+
+  /// Stops the watchdog unless an exchange is in flight (on the strand, later when
+  /// called from elsewhere). The watchdog is one timer that outlives the exchanges:
+  /// each exchange only writes its deadline, and the timer, when it fires early, waits
+  /// again for the deadline then current; but a pending wait is outstanding work, so
+  /// the pool calls this when no connection is in use, or the caller's
+  /// io_context::run() would not return for up to a timeout.
+  void quiesce();
   clock::time_point created_at() const noexcept { return created_at_; }
   clock::time_point last_used_at() const noexcept { return last_used_at_; }
 
@@ -81,7 +89,6 @@ class connection : public std::enable_shared_from_this<connection> {
   std::error_code read_failed(const std::error_code& read_ec, codec::response_reader& reader, bool& started);
   void finish_response(const codec::response_reader& reader);
   void arm_watchdog(clock::time_point deadline);
-  void disarm_watchdog();
   void on_watchdog(std::uint64_t generation);
   std::error_code classify(const std::error_code& io_error) const;
 

@@ -158,6 +158,13 @@ struct transport::impl {
   void give_back(connection_ptr c) {
     const bool keep = c && fresh(*c, connection::clock::now());
     std::lock_guard lock(mutex);
+    release(std::move(c), keep);
+    if (idle.size() == open) {  // none in use: let the watchdogs stop
+      for (auto& quiet : idle) quiet->quiesce();
+    }
+  }
+
+  void release(connection_ptr c, bool keep) {
     for (;;) {
       switch (pool::decide_release(keep, !waiters.empty())) {
         case pool::release_step::hand_to_waiter: {

@@ -542,21 +542,29 @@ TEST_CASE("200 concurrent requests from an io_context run by 4 threads all succe
 }
 
 TEST_CASE("io_context::run() returns as soon as the last exchange is done", "[transport]") {
-  // The per-connection deadline timer must not stay armed on an idle connection: a
-  // caller that runs its io_context to completion would wait out the deadline.
+  // A connection's deadline timer stays armed from one exchange to the next while the
+  // pool is busy, so a connection given back while others are in use keeps a pending
+  // wait; when the last one comes back, every wait must stop, or a caller that runs
+  // its io_context to completion would wait out the deadline. One call, then eight
+  // at once (the first given back while seven are in flight).
   codex::test::test_server server;
-  asio::io_context io;
-  codex::net::transport transport{io.get_executor(), origin_of(server), trusting(server)};
-  int status = 0;
-  asio::co_spawn(io, transport.send(get("/once"), in(30s)),
-                 [&](std::exception_ptr, codex::result<codex::net::http_response> response) {
-                   status = response ? response->status : -1;
-                 });
-  const auto start = clock_type::now();
-  io.run_for(20s);
-  const auto elapsed = clock_type::now() - start;
-  CHECK(status == 200);
-  CHECK(elapsed < 5s);  // a bound, not a benchmark: the deadline was 30 s
+  for (const int calls : {1, 8}) {
+    asio::io_context io;
+    codex::net::transport transport{io.get_executor(), origin_of(server), trusting(server)};
+    int ok = 0;
+    for (int i = 0; i < calls; ++i) {
+      asio::co_spawn(io, transport.send(get("/once"), in(30s)),
+                     [&](std::exception_ptr, codex::result<codex::net::http_response> response) {
+                       ok += response && response->status == 200;
+                     });
+    }
+    const auto start = clock_type::now();
+    io.run_for(20s);
+    const auto elapsed = clock_type::now() - start;
+    CHECK(ok == calls);
+    CHECK(io.stopped());  // out of work, not out of time
+    CHECK(elapsed < 5s);  // a bound, not a benchmark: the deadline was 30 s
+  }
 }
 
 TEST_CASE("a caller on a strand is back on it after each exchange, whatever thread ran the I/O", "[mt]") {
