@@ -1,9 +1,12 @@
 #include <codex/json/writer.hpp>
 
+#include "json/scan_kernel.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -12,6 +15,10 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CODEX_JSON_AVX2_SCAN 1
 #endif
 
 namespace codex::json {
@@ -151,8 +158,68 @@ bool is_valid_utf8(std::string_view text) noexcept {
 
 namespace {
 
-// Writes the escapes `escape` marks in the 16 bytes at p + at (bit k: byte at + k),
-// first copying the plain bytes before each.
+// What a scan of a whole string found: where the first byte to escape is (the size
+// when none), and whether any byte is not ASCII.
+struct text_scan {
+  std::size_t first_escape;
+  bool non_ascii;
+};
+
+// One pass over the text: 64, then 16 bytes at a time, the last few from a padded
+// copy; it stops at the first byte to escape.
+#if defined(CODEX_JSON_AVX2_SCAN)
+// The 64-byte loop with 32-byte registers, on CPUs that have them (chosen at run time:
+// the library is built for baseline x86-64): half the instructions a byte of SSE2's.
+__attribute__((target("avx2"))) std::size_t skip_plain_avx2(const char* p, std::size_t n, std::uint32_t& non_ascii) noexcept {
+  const __m256i below_space = _mm256_set1_epi8(0x1F), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
+    non_ascii |= static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(a, b)));
+    // A control character (< 0x20), '"' or '\\' in either half.
+    const __m256i control = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(a, below_space), below_space),
+                                            _mm256_cmpeq_epi8(_mm256_max_epu8(b, below_space), below_space));
+    const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(b, quote));
+    const __m256i backslashes = _mm256_or_si256(_mm256_cmpeq_epi8(a, backslash), _mm256_cmpeq_epi8(b, backslash));
+    if (_mm256_movemask_epi8(_mm256_or_si256(control, _mm256_or_si256(quotes, backslashes))) != 0) break;
+  }
+  return i;
+}
+
+std::atomic<bool> use_avx2{__builtin_cpu_supports("avx2") != 0};
+#endif
+
+text_scan scan_text(const char* p, std::size_t n) noexcept {
+  std::uint32_t non_ascii = 0;
+  std::size_t i = 0;
+#if defined(CODEX_JSON_AVX2_SCAN)
+  if (use_avx2.load(std::memory_order_relaxed)) i = skip_plain_avx2(p, n, non_ascii);
+#endif
+  for (; i + 64 <= n; i += 64) {
+    const block_bits wide = scan_wide(p + i);
+    non_ascii |= wide.non_ascii;
+    if (wide.escape != 0) break;
+  }
+  for (; i + 16 <= n; i += 16) {
+    const block_bits bits = scan_block(p + i);
+    non_ascii |= bits.non_ascii;
+    if (bits.escape != 0) return {i + static_cast<std::size_t>(std::countr_zero(bits.escape)), true};
+  }
+  if (i < n) {
+    char tail[16] = {};
+    std::memcpy(tail, p + i, n - i);
+    const block_bits bits = scan_block(tail);
+    const std::uint32_t present = (1u << (n - i)) - 1;
+    non_ascii |= bits.non_ascii & present;
+    if (const std::uint32_t escape = bits.escape & present; escape != 0)
+      return {i + static_cast<std::size_t>(std::countr_zero(escape)), true};
+  }
+  return {n, non_ascii != 0};
+}
+
+// The escapes `escape` marks in the 16 bytes at p + at (bit k: byte at + k), each
+// after the plain bytes before it.
 void append_escapes(std::string& out, const char* p, std::size_t at, std::uint32_t escape, std::size_t& run) {
   for (; escape != 0; escape &= escape - 1) {
     const std::size_t i = at + static_cast<std::size_t>(std::countr_zero(escape));
@@ -162,46 +229,46 @@ void append_escapes(std::string& out, const char* p, std::size_t at, std::uint32
   }
 }
 
-}  // namespace
-
-// One pass finds both the bytes to escape and whether the text is all ASCII; only text
-// that is not is then validated as UTF-8. Runs between escapes are copied whole.
-std::error_code append_quoted(std::string& out, std::string_view text) {
-  const char* p = text.data();
-  const std::size_t n = text.size();
-  const std::size_t mark = out.size();
-  out.reserve(mark + n + 2);
-  out.push_back('"');
-  std::size_t run = 0;  // the first byte not yet copied
-  std::uint32_t non_ascii = 0;
-  std::size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const block_bits wide = scan_wide(p + i);
-    non_ascii |= wide.non_ascii;
-    if (wide.escape == 0) continue;
-    for (std::size_t k = i; k < i + 64; k += 16) append_escapes(out, p, k, scan_block(p + k).escape, run);
-  }
-  for (; i + 16 <= n; i += 16) {
-    const block_bits bits = scan_block(p + i);
-    non_ascii |= bits.non_ascii;
-    append_escapes(out, p, i, bits.escape, run);
-  }
-  // Fewer than 16 bytes left (all of most keys, tags and titles): scanned as one block
-  // from a copy, cheaper than byte by byte; the copy's padding is masked out.
+// Appends text[from, n) escaped, `from` being the first byte to escape: 16 bytes at a
+// time (text with one newline usually has more), runs between escapes copied whole.
+void append_escaped_from(std::string& out, const char* p, std::size_t n, std::size_t from) {
+  std::size_t run = from;  // the first byte not yet copied
+  std::size_t i = from;
+  for (; i + 16 <= n; i += 16) append_escapes(out, p, i, scan_block(p + i).escape, run);
   if (i < n) {
     char tail[16] = {};
     std::memcpy(tail, p + i, n - i);
-    const block_bits bits = scan_block(tail);
-    const std::uint32_t present = (1u << (n - i)) - 1;
-    non_ascii |= bits.non_ascii & present;
-    append_escapes(out, p, i, bits.escape & present, run);
+    append_escapes(out, p, i, scan_block(tail).escape & ((1u << (n - i)) - 1), run);
   }
   out.append(p + run, n - run);
+}
+
+}  // namespace
+
+bool detail::use_wide_scan(bool wanted) noexcept {
+#if defined(CODEX_JSON_AVX2_SCAN)
+  const bool able = __builtin_cpu_supports("avx2") != 0;
+  use_avx2.store(wanted && able, std::memory_order_relaxed);
+  return wanted && able;
+#else
+  (void)wanted;
+  return false;
+#endif
+}
+
+// Most strings hold nothing to escape: one scan, then one copy. A string with an
+// escape is copied whole up to it, then escaped byte by byte from there. Only text
+// that is not all ASCII is validated as UTF-8 (by simdjson's run-time kernel).
+std::error_code append_quoted(std::string& out, std::string_view text) {
+  const char* p = text.data();
+  const std::size_t n = text.size();
+  const text_scan scan = scan_text(p, n);
+  if (scan.non_ascii && !simdjson::validate_utf8(p, n)) return make_error_code(errc::invalid_utf8);
+  out.reserve(out.size() + n + 2);
   out.push_back('"');
-  if (non_ascii != 0 && !simdjson::validate_utf8(p, n)) {
-    out.resize(mark);
-    return make_error_code(errc::invalid_utf8);
-  }
+  out.append(p, scan.first_escape);
+  if (scan.first_escape < n) append_escaped_from(out, p, n, scan.first_escape);
+  out.push_back('"');
   return {};
 }
 

@@ -1,5 +1,7 @@
 // codex::json::writer: escaping, UTF-8 validation, nesting, numbers, round trip.
 
+#include "json/scan_kernel.hpp"
+
 #include <codex/json/writer.hpp>
 
 #include <catch2/catch.hpp>
@@ -213,7 +215,10 @@ TEST_CASE("output round-trips through simdjson", "[json_writer]") {
   CHECK(n == 3);
 }
 
-TEST_CASE("escapes are found at every position of long strings (16 bytes at a time)", "[json_writer]") {
+TEST_CASE("escapes are found at every position of long strings, with either scan kernel", "[json_writer]") {
+  // Once with each string-scan kernel (AVX2 where the CPU has it, then SSE2).
+  const bool wide = GENERATE(true, false);
+  INFO("AVX2 scan: " << codex::json::detail::use_wide_scan(wide));
   // The writer skips 64, then 16 clean bytes at a time, then scans the last few from a
   // padded copy: an escape or a multi-byte character at any offset, next to any other,
   // must come out exactly as the byte-by-byte rule says.
@@ -232,6 +237,9 @@ TEST_CASE("escapes are found at every position of long strings (16 bytes at a ti
 }
 
 TEST_CASE("invalid UTF-8 at any position of a long string leaves the output as it was", "[json_writer]") {
+  // Once with each string-scan kernel (AVX2 where the CPU has it, then SSE2).
+  const bool wide = GENERATE(true, false);
+  INFO("AVX2 scan: " << codex::json::detail::use_wide_scan(wide));
   // The scan learns only that a string is not all ASCII; validation then covers the
   // whole string, wherever the bad byte is, and rolls the output back.
   for (std::size_t length : {1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 128, 129}) {
@@ -247,6 +255,9 @@ TEST_CASE("invalid UTF-8 at any position of a long string leaves the output as i
 }
 
 TEST_CASE("bytes at the edges of the escaping rule, and escapes side by side", "[json_writer]") {
+  // Once with each string-scan kernel (AVX2 where the CPU has it, then SSE2).
+  const bool wide = GENERATE(true, false);
+  INFO("AVX2 scan: " << codex::json::detail::use_wide_scan(wide));
   std::string out;
   REQUIRE_FALSE(codex::json::append_quoted(out, std::string("\x1f\x20\x7f!#[]", 7)));
   CHECK(out == "\"\\u001f \x7f!#[]\"");
