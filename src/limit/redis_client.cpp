@@ -1,5 +1,7 @@
 #include "limit/redis_client.hpp"
 
+#include "limit/redis_reply_reader.hpp"
+
 #include "detail/wakeup.hpp"
 
 #include <codex/retry/backoff.hpp>
@@ -29,6 +31,8 @@
 namespace codex::limit {
 namespace {
 
+using detail::reply_reader;
+
 using clock = std::chrono::steady_clock;
 using socket_type = asio::generic::stream_protocol::socket;
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
@@ -36,48 +40,6 @@ constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitabl
 result<redis_endpoint> invalid(std::string message) {
   return error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)};
 }
-
-redis_reply convert(const redisReply& raw) {
-  redis_reply out;
-  switch (raw.type) {
-    case REDIS_REPLY_STRING: out.type = redis_reply::kind::string; break;
-    case REDIS_REPLY_STATUS: out.type = redis_reply::kind::status; break;
-    case REDIS_REPLY_ERROR: out.type = redis_reply::kind::error; break;
-    case REDIS_REPLY_INTEGER: out.type = redis_reply::kind::integer; break;
-    case REDIS_REPLY_ARRAY: out.type = redis_reply::kind::array; break;
-    default: out.type = redis_reply::kind::nil; break;
-  }
-  if (raw.str != nullptr) out.text.assign(raw.str, raw.len);
-  out.integer = raw.integer;
-  for (std::size_t i = 0; i < raw.elements; ++i) out.elements.push_back(convert(*raw.element[i]));
-  return out;
-}
-
-/// hiredis's reply parser, owned.
-class reply_reader {
- public:
-  reply_reader() : reader_(redisReaderCreate()) {
-    if (reader_ == nullptr) throw std::bad_alloc();
-  }
-  ~reply_reader() { redisReaderFree(reader_); }
-  reply_reader(const reply_reader&) = delete;
-  reply_reader& operator=(const reply_reader&) = delete;
-
-  bool feed(const char* data, std::size_t size) { return redisReaderFeed(reader_, data, size) == REDIS_OK; }
-
-  /// A complete reply, nullopt when more bytes are needed; false in `ok` on a protocol error.
-  std::optional<redis_reply> next(bool& ok) {
-    void* raw = nullptr;
-    ok = redisReaderGetReply(reader_, &raw) == REDIS_OK;
-    if (!ok || raw == nullptr) return std::nullopt;
-    redis_reply reply = convert(*static_cast<redisReply*>(raw));
-    freeReplyObject(raw);
-    return reply;
-  }
-
- private:
-  redisReader* reader_;
-};
 
 }  // namespace
 
@@ -148,7 +110,7 @@ std::string format_redis_command(const std::vector<std::string>& args) {
 
 struct redis_client::pending {
   std::string command;
-  std::shared_ptr<detail::wakeup> wakeup = std::make_shared<detail::wakeup>();
+  std::shared_ptr<codex::detail::wakeup> wakeup = std::make_shared<codex::detail::wakeup>();
   std::optional<result<redis_reply>> outcome;  // written under state::mutex before wake()
   std::atomic<bool> abandoned{false};          // the caller stopped waiting: not worth sending
 };
@@ -378,12 +340,12 @@ asio::awaitable<result<redis_reply>> redis_client::exec(std::vector<std::string>
   }
   asio::post(state_->strand, [self] { self->state_->signal.cancel(); });
   const auto how = co_await p->wakeup->wait_until(deadline);
-  if (how == detail::wake_result::woken) {
+  if (how == codex::detail::wake_result::woken) {
     std::lock_guard lock(state_->mutex);
     co_return std::move(*p->outcome);
   }
   p->abandoned.store(true, std::memory_order_release);
-  const bool cancelled = how == detail::wake_result::cancelled;
+  const bool cancelled = how == codex::detail::wake_result::cancelled;
   co_return error_info{.code = make_error_code(cancelled ? errc::cancelled : errc::timeout),
                        .message = cancelled ? "Redis command cancelled" : "no reply from Redis before the deadline"};
 }

@@ -11,6 +11,8 @@
 // with capped, jittered exponential backoff. Commands issued while disconnected wait
 // for the connection, each until its own deadline.
 
+#include "limit/redis_reply_reader.hpp"
+
 #include <codex/result.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -40,17 +42,6 @@ struct redis_endpoint {
 
 /// Parses a Redis URL (no query, no user/password). Pure. Errors: errc::invalid_argument.
 result<redis_endpoint> parse_redis_endpoint(std::string_view url);
-
-/// One RESP reply.
-struct redis_reply {
-  enum class kind { string, status, error, integer, nil, array };
-  kind type = kind::nil;
-  std::string text;          ///< string, status and error replies
-  long long integer = 0;     ///< integer replies
-  std::vector<redis_reply> elements;
-
-  bool is_error() const noexcept { return type == kind::error; }
-};
 
 /// Formats one command in RESP (hiredis's redisFormatCommandArgv). Pure.
 std::string format_redis_command(const std::vector<std::string>& args);
