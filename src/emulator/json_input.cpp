@@ -209,6 +209,16 @@ std::variant<document_input, api_error> parse_document_fields(simdjson::ondemand
   return in;
 }
 
+std::variant<document_input, api_error> read_document_body(const std::string& body, const field_limits& limits) {
+  json_body json{body};
+  auto root = json.root();
+  if (auto* e = std::get_if<api_error>(&root)) return *e;
+  auto input = parse_document_fields(std::get<simdjson::ondemand::object>(root), limits);
+  if (std::holds_alternative<api_error>(input) && std::get<api_error>(input).status == 400) return input;
+  if (auto e = json.finish()) return *e;
+  return input;
+}
+
 std::variant<std::vector<std::string>, api_error> parse_string_array(simdjson::ondemand::value value,
                                                                      std::size_t max) {
   simdjson::ondemand::array arr;

@@ -54,6 +54,11 @@ std::variant<document_input, api_error> parse_document_input(simdjson::ondemand:
 std::variant<document_input, api_error> parse_document_fields(simdjson::ondemand::object& obj,
                                                               const field_limits& limits);
 
+/// Decodes a request body that is one document input object (POST, PATCH): 400 when it
+/// is not a JSON object or is malformed, even after a field error; else as
+/// parse_document_fields.
+std::variant<document_input, api_error> read_document_body(const std::string& body, const field_limits& limits);
+
 /// Decodes an array of strings (batch_get ids), at most `max` of them: 413 beyond,
 /// 400 when the JSON or an element's type is wrong.
 std::variant<std::vector<std::string>, api_error> parse_string_array(simdjson::ondemand::value value,

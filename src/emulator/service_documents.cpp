@@ -26,17 +26,6 @@ std::optional<std::uint64_t> parse_if_match(std::string_view v) {
   return n;
 }
 
-// Reads a body that is one document input object.
-std::variant<document_input, api_error> read_document_body(const std::string& body, const field_limits& limits) {
-  json_body json{body};
-  auto root = json.root();
-  if (auto* e = std::get_if<api_error>(&root)) return *e;
-  auto input = parse_document_fields(std::get<simdjson::ondemand::object>(root), limits);
-  if (std::holds_alternative<api_error>(input) && std::get<api_error>(input).status == 400) return input;
-  if (auto e = json.finish()) return *e;
-  return input;
-}
-
 api_error write_error(write_status s) {
   switch (s) {
     case write_status::id_taken: return {409, "id_conflict", "The id is used by another project"};
