@@ -1,6 +1,7 @@
 #include <codex/auth/scrubber.hpp>
 
 #include <array>
+#include <optional>
 
 namespace codex::auth {
 namespace {
@@ -113,27 +114,47 @@ class scrubber {
     return false;
   }
 
+  // A sensitive name at `at` with its separator: name [quote] blanks (':' | '=') blanks.
+  struct field_start {
+    std::string_view name;
+    bool quoted_name = false;
+    char separator = 0;
+    std::size_t value_at = 0;  ///< after the separator and its blanks
+  };
+
+  std::optional<field_start> sensitive_field(std::size_t at) const {
+    field_start f;
+    f.name = text_.substr(at, run_length(text_, at, is_name));
+    if (f.name.empty() || !is_sensitive(f.name)) return std::nullopt;
+    std::size_t p = at + f.name.size();
+    f.quoted_name = p < text_.size() && (text_[p] == '"' || text_[p] == '\'');
+    if (f.quoted_name) ++p;
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    if (p >= text_.size() || (text_[p] != ':' && text_[p] != '=')) return std::nullopt;
+    f.separator = text_[p++];
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    f.value_at = p;
+    return f;
+  }
+
   // name [quote] blanks (':' | '=') blanks value, where the name is sensitive: the
   // name and separator are copied, the value masked, and true.
   bool named_value() {
     const std::size_t name_len = run_length(text_, pos_, is_name);
     if (name_len == 0) return false;
-    const std::string_view name = text_.substr(pos_, name_len);
-    std::size_t p = pos_ + name_len;
-    if (!is_sensitive(name)) {
+    const auto field = sensitive_field(pos_);
+    if (!field) {
+      if (is_sensitive(text_.substr(pos_, name_len))) return false;
       // Skip the whole name, so that its tail is not taken for a credential.
-      out_ += name;
-      pos_ = p;
+      out_ += text_.substr(pos_, name_len);
+      pos_ += name_len;
       return true;
     }
-    const bool quoted_name = p < text_.size() && (text_[p] == '"' || text_[p] == '\'');
-    if (quoted_name) ++p;
-    while (p < text_.size() && is_space(text_[p])) ++p;
-    if (p >= text_.size() || (text_[p] != ':' && text_[p] != '=')) return false;
-    const char separator = text_[p++];
-    while (p < text_.size() && is_space(text_[p])) ++p;
-    out_ += text_.substr(pos_, p - pos_);
-    pos_ = p;
+    const std::string_view name = field->name;
+    const bool quoted_name = field->quoted_name;
+    const char separator = field->separator;
+    out_ += text_.substr(pos_, field->value_at - pos_);
+    pos_ = field->value_at;
     // A JSON key or a name=value pair is a field whatever its value; "token: bad" is prose.
     const bool prose = !quoted_name && separator == ':' && is_also_a_word(name);
     if (prose && starts_with_word(text_.substr(pos_))) return true;  // the rest is scrubbed as any text
@@ -158,6 +179,10 @@ class scrubber {
         pos_ = after + 1;
       }
     }
+    // A bare value that is itself a sensitive field ("Authorization: Authorization: Bearer
+    // x") is no value: masking up to its separator would leave the real value behind.
+    // The main loop masks that field's value instead.
+    if (!quote && sensitive_field(pos_)) return;
     std::size_t end = pos_;
     if (quote) {
       while (end < text_.size() && text_[end] != quote) end += (text_[end] == '\\' && end + 1 < text_.size()) ? 2 : 1;

@@ -130,3 +130,17 @@ TEST_CASE("scrubbing is idempotent", "[scrubber]") {
     CHECK(scrub(once) == once);
   }
 }
+
+// Found by fuzz/scrubber: a sensitive name whose bare "value" was another sensitive
+// field masked only up to that field's separator, and the real value came out whole.
+TEST_CASE("a field whose value is another sensitive field has that field's value masked", "[scrubber]") {
+  using namespace std::string_literals;
+  CHECK(scrub("c\0\0\0\0 Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297 f"s) ==
+        "c\0\0\0\0 Authorization: Authorization: Bearer *** f"s);
+  CHECK(scrub("Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297") == "Authorization: Authorization: Bearer ***");
+  CHECK(scrub("Authorization: Bearer Authorization: Bearer abc123") == "Authorization: Bearer Authorization: Bearer ***");
+  CHECK(scrub("token: password=hunter22") == "token: password=***");
+  CHECK(scrub("x-api-key=api_key=" + api_key) == "x-api-key=api_key=***");
+  const std::string once = scrub("Authorization: Authorization: Bearer 0a1b2c3d");
+  CHECK(scrub(once) == once);
+}
