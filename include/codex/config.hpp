@@ -2,7 +2,7 @@
 // codex::config — everything a client needs, as an aggregate with documented defaults,
 // set with designated initialisers, or read from the environment / the emulator's file.
 
-#include <codex/auth/secret.hpp>
+#include <codex/auth/credentials.hpp>
 #include <codex/auth/token_cache.hpp>
 #include <codex/limit/backend.hpp>
 #include <codex/limit/rate.hpp>
@@ -18,37 +18,6 @@
 #include <variant>
 
 namespace codex {
-
-/// A credential string that never prints (see auth::secret).
-using secret = auth::secret;
-
-/// How an API key travels. Default: Basic, the standard scheme (RFC 7617: the key as
-/// user name, an empty password); X-API-Key is equivalent for the service.
-enum class api_key_scheme { basic, header };
-
-/// An API key (`cdx_…`).
-struct api_key_credentials {
-  secret key;
-  api_key_scheme scheme = api_key_scheme::basic;
-};
-
-/// A client credential, exchanged for Bearer tokens at POST /auth/token.
-struct client_credentials {
-  std::string client_id;
-  secret client_secret;
-  std::string scope;  ///< e.g. "read write"; empty: everything the project allows
-};
-
-/// A Bearer token obtained elsewhere; it is used as is and never refreshed.
-struct access_token_credentials {
-  secret token;
-};
-
-/// No credentials: public documents only.
-struct anonymous_credentials {};
-
-using credentials =
-    std::variant<anonymous_credentials, api_key_credentials, client_credentials, access_token_credentials>;
 
 /// A client's configuration. Every field has a production default.
 struct config {

@@ -3,8 +3,8 @@
 // access token the caller gave), built once per client; and the wipe of a header's
 // value, so that no copy of a credential outlives the attempt that sent it.
 
+#include <codex/auth/credentials.hpp>
 #include <codex/auth/secret.hpp>
-#include <codex/config.hpp>
 #include <codex/net/http_message.hpp>
 
 #include <optional>
