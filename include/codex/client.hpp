@@ -26,7 +26,7 @@ struct call_access;
 
 /// A request on the raw call path; the typed resources build these.
 struct api_request {
-  net::http_method method = net::http_method::get;
+  net::http_method method = net::http_method::get;  ///< the HTTP method; default GET
   std::string path;    ///< relative to the base URL, e.g. "/documents/doc_1" (percent-encoded)
   std::string query;   ///< already encoded ("limit=5&cursor=c1"), or empty
   std::string body;    ///< JSON, or empty
@@ -34,6 +34,9 @@ struct api_request {
   /// For a POST: make it replay-safe with an Idempotency-Key — this one, or one the
   /// SDK creates when `idempotent` is set — kept across every attempt of the call.
   std::optional<std::string> idempotency_key;
+  /// For a POST without `idempotency_key`: create a random Idempotency-Key for the call
+  /// (see above), which makes the call replay-safe and so retryable after a failure
+  /// that may have reached the server. Ignored for other methods. Default: false.
   bool idempotent = false;
   /// This call's deadline; default: config::timeout from now.
   std::optional<std::chrono::milliseconds> timeout;
@@ -52,7 +55,13 @@ struct api_request {
 /// codex::result, whose value() throws codex::error.
 class client {
  public:
+  /// A client running its I/O on `executor`, with `configuration`. Opens no
+  /// connection to the service (the first call does; a Redis limiter starts connecting
+  /// to Redis at once). Throws codex::error for an unusable configuration (see above),
+  /// and errc::invalid_argument for an invalid config::rate_limit.
   client(asio::any_io_executor executor, config configuration);
+  /// Destroys the client. It must outlive every call made through it, its documents()
+  /// handles and their streams.
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -62,7 +71,10 @@ class client {
   /// and message, the X-Request-Id and Retry-After.
   asio::awaitable<result<net::http_response>> execute(api_request request);
 
+  /// The configuration the client was made with (as given; never changes).
   const config& configuration() const noexcept;
+  /// A snapshot of the connection pool's counters (connections opened, TLS sessions
+  /// resumed, requests sent, stale-connection resends).
   net::transport_stats transport_stats() const noexcept;
 
   /// The executor the client was made with; token-based calls run on it.
@@ -76,7 +88,9 @@ class client {
   /// credentials — the way to check that they work. Errors: unauthenticated (bad or
   /// revoked credentials), decode_error, transport errors.
   asio::awaitable<result<codex::account>> try_account();
+  /// As try_account(), but returns the account and throws codex::error on failure.
   asio::awaitable<codex::account> account();
+  /// As account(), with any completion token: signature void(std::exception_ptr, codex::account).
   template <completion_token_for_call<codex::account> Token>
   auto account(Token&& token) {
     return async_call(get_executor(), account(), std::forward<Token>(token));
@@ -85,7 +99,9 @@ class client {
   /// GET /schema (no authentication needed): the service's JSON description of its
   /// endpoints, as the raw JSON text. Errors: transport and service errors.
   asio::awaitable<result<std::string>> try_schema();
+  /// As try_schema(), but returns the JSON text and throws codex::error on failure.
   asio::awaitable<std::string> schema();
+  /// As schema(), with any completion token: signature void(std::exception_ptr, std::string).
   template <completion_token_for_call<std::string> Token>
   auto schema(Token&& token) {
     return async_call(get_executor(), schema(), std::forward<Token>(token));

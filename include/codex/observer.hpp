@@ -26,7 +26,7 @@ std::string_view to_string(retry_reason reason) noexcept;
 struct call_report {
   std::string_view method;                 ///< "GET", "POST", ...
   std::string_view path;                   ///< relative to the base URL, without the query
-  int attempts = 0;
+  int attempts = 0;                        ///< requests sent, the first included (0: refused before sending)
   std::vector<retry_reason> retries;       ///< one per extra attempt, in order
   std::chrono::nanoseconds limiter_wait{}; ///< summed over attempts
   /// Limiter slots given up because the thread running the call was held up past them

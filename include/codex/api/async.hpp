@@ -19,12 +19,15 @@ namespace codex {
 /// exception, when set, is the codex::error the awaitable form would have thrown.
 template <class T>
 struct completion_signature {
-  using type = void(std::exception_ptr, T);
+  using type = void(std::exception_ptr, T);  ///< the signature
 };
+/// The completion signature of a call that yields nothing (e.g. documents::remove):
+/// void(std::exception_ptr).
 template <>
 struct completion_signature<void> {
-  using type = void(std::exception_ptr);
+  using type = void(std::exception_ptr);  ///< the signature
 };
+/// completion_signature<T>::type.
 template <class T>
 using completion_signature_t = typename completion_signature<T>::type;
 

@@ -42,7 +42,11 @@ class document_stream {
   /// A stream over `api`'s documents matching `options` (limit = page size).
   document_stream(client& api, list_options options);
   ~document_stream();
+  /// Takes over the other stream's walk, a page in flight included. The moved-from
+  /// stream may only be destroyed or assigned to.
   document_stream(document_stream&&) noexcept;
+  /// Drops this stream's walk (as the destructor does) and takes over the other's. The
+  /// moved-from stream may only be destroyed or assigned to.
   document_stream& operator=(document_stream&&) noexcept;
   document_stream(const document_stream&) = delete;
   document_stream& operator=(const document_stream&) = delete;
@@ -53,7 +57,11 @@ class document_stream {
   /// server that would lead it round in a circle), after that page's documents (no
   /// page is fetched twice); every later call returns the same error.
   asio::awaitable<result<std::optional<document>>> try_next();
+  /// As try_next(), but returns the document (or std::nullopt at the end) and throws
+  /// codex::error on failure.
   asio::awaitable<std::optional<document>> next();
+  /// As next(), with any completion token: signature void(std::exception_ptr,
+  /// std::optional<document>). Runs on the client's executor.
   template <completion_token_for_call<std::optional<document>> Token>
   auto next(Token&& token) {
     return async_call(executor(), next(), std::forward<Token>(token));

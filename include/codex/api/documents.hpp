@@ -62,7 +62,9 @@ class documents {
   /// GET /documents/{id}. Errors: not_found (missing, or private to another project —
   /// the service does not say which).
   asio::awaitable<result<document>> try_get(std::string id) const;
+  /// As try_get(), but returns the document and throws codex::error on failure.
   asio::awaitable<document> get(std::string id) const;
+  /// As get(), with any completion token: signature void(std::exception_ptr, document).
   template <completion_token_for_call<document> Token>
   auto get(std::string id, Token&& token) const {
     return async_call(executor_, get(std::move(id)), std::forward<Token>(token));
@@ -71,7 +73,9 @@ class documents {
   /// GET /documents: one page; next_cursor is empty on the last one. Errors:
   /// invalid_argument for a limit outside 1..1000.
   asio::awaitable<result<page<document>>> try_list(list_options options = {}) const;
+  /// As try_list(), but returns the page and throws codex::error on failure.
   asio::awaitable<page<document>> list(list_options options = {}) const;
+  /// As list(), with any completion token: signature void(std::exception_ptr, page<document>).
   template <completion_token_for_call<page<document>> Token>
   auto list(list_options options, Token&& token) const {
     return async_call(executor_, list(std::move(options)), std::forward<Token>(token));
@@ -87,7 +91,9 @@ class documents {
   /// documents. Errors: permission_denied with a read-only credential; unprocessable
   /// for what the service refuses.
   asio::awaitable<result<document>> try_create(document_input input) const;
+  /// As try_create(), but returns the stored document and throws codex::error on failure.
   asio::awaitable<document> create(document_input input) const;
+  /// As create(), with any completion token: signature void(std::exception_ptr, document).
   template <completion_token_for_call<document> Token>
   auto create(document_input input, Token&& token) const {
     return async_call(executor_, create(std::move(input)), std::forward<Token>(token));
@@ -98,8 +104,10 @@ class documents {
   /// fails with errc::conflict (409). Errors: not_found, permission_denied.
   asio::awaitable<result<document>> try_update(std::string id, document_patch patch,
                                                std::optional<std::int64_t> if_match = std::nullopt) const;
+  /// As try_update(), but returns the updated document and throws codex::error on failure.
   asio::awaitable<document> update(std::string id, document_patch patch,
                                    std::optional<std::int64_t> if_match = std::nullopt) const;
+  /// As update(), with any completion token: signature void(std::exception_ptr, document).
   template <completion_token_for_call<document> Token>
   auto update(std::string id, document_patch patch, std::optional<std::int64_t> if_match, Token&& token) const {
     return async_call(executor_, update(std::move(id), std::move(patch), if_match), std::forward<Token>(token));
@@ -107,7 +115,9 @@ class documents {
 
   /// DELETE /documents/{id}. Errors: not_found, permission_denied.
   asio::awaitable<result<void>> try_remove(std::string id) const;
+  /// As try_remove(), but returns nothing and throws codex::error on failure.
   asio::awaitable<void> remove(std::string id) const;
+  /// As remove(), with any completion token: signature void(std::exception_ptr).
   template <completion_token_for_call<void> Token>
   auto remove(std::string id, Token&& token) const {
     return async_call(executor_, remove(std::move(id)), std::forward<Token>(token));
@@ -121,7 +131,9 @@ class documents {
   /// names the item's index). An empty span yields an empty result without a request.
   /// The request carries an Idempotency-Key kept across its retries.
   asio::awaitable<result<batch_result>> try_batch_create(std::span<const document_input> items) const;
+  /// As try_batch_create(), but returns the per-item outcomes and throws codex::error on failure.
   asio::awaitable<batch_result> batch_create(std::span<const document_input> items) const;
+  /// As batch_create(), with any completion token: signature void(std::exception_ptr, batch_result).
   template <completion_token_for_call<batch_result> Token>
   auto batch_create(std::span<const document_input> items, Token&& token) const {
     return async_call(executor_, batch_create(items), std::forward<Token>(token));
@@ -131,7 +143,9 @@ class documents {
   /// or private to another project are listed in `missing`. An empty span yields an
   /// empty result without a request.
   asio::awaitable<result<batch_get_result>> try_batch_get(std::span<const std::string> ids) const;
+  /// As try_batch_get(), but returns what was found and what was missing and throws codex::error on failure.
   asio::awaitable<batch_get_result> batch_get(std::span<const std::string> ids) const;
+  /// As batch_get(), with any completion token: signature void(std::exception_ptr, batch_get_result).
   template <completion_token_for_call<batch_get_result> Token>
   auto batch_get(std::span<const std::string> ids, Token&& token) const {
     return async_call(executor_, batch_get(ids), std::forward<Token>(token));

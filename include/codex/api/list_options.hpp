@@ -20,7 +20,7 @@ struct list_options {
 
 /// The contract's bounds on list calls, checked before anything is sent.
 struct list_limits {
-  static constexpr std::size_t max_page_size = 1000;
+  static constexpr std::size_t max_page_size = 1000;  ///< the largest list_options::limit
 };
 
 }  // namespace codex

@@ -20,25 +20,26 @@ enum class api_key_scheme { basic, header };
 
 /// An API key (`cdx_…`).
 struct api_key_credentials {
-  secret key;
-  api_key_scheme scheme = api_key_scheme::basic;
+  secret key;                                     ///< the key, `cdx_…`; no CR, LF or other control character (the client refuses it)
+  api_key_scheme scheme = api_key_scheme::basic;  ///< how the key is sent; default Basic
 };
 
 /// A client credential, exchanged for Bearer tokens at POST /auth/token.
 struct client_credentials {
-  std::string client_id;
-  secret client_secret;
+  std::string client_id;  ///< the client's public id
+  secret client_secret;   ///< the client's secret, sent only to POST /auth/token
   std::string scope;  ///< e.g. "read write"; empty: everything the project allows
 };
 
 /// A Bearer token obtained elsewhere; it is used as is and never refreshed.
 struct access_token_credentials {
-  secret token;
+  secret token;  ///< sent as `Authorization: Bearer …`; no CR, LF or other control character (the client refuses it)
 };
 
 /// No credentials: public documents only.
 struct anonymous_credentials {};
 
+/// Which credentials a client uses (config::credentials). Default: anonymous.
 using credentials =
     std::variant<anonymous_credentials, api_key_credentials, client_credentials, access_token_credentials>;
 

@@ -23,14 +23,19 @@ class secret {
   secret() noexcept = default;
   /// Copies the value. The caller remains responsible for wiping its own copy.
   explicit secret(std::string_view value);
+  /// Copies a NUL-terminated value (must not be null).
   explicit secret(const char* value) : secret(std::string_view(value)) {}
   /// Takes the value and wipes the source string.
   explicit secret(std::string&& value);
 
+  /// A second copy of the value, in a buffer of its own.
   secret(const secret& other);
+  /// Replaces the value by a copy of `other`'s, wiping the old one. Strong guarantee:
+  /// if the copy throws (std::bad_alloc), this secret is unchanged.
   secret& operator=(const secret& other);
   /// Leaves `other` empty; nothing of the value stays behind in it.
   secret(secret&& other) noexcept;
+  /// Wipes this value, then takes `other`'s, leaving `other` empty.
   secret& operator=(secret&& other) noexcept;
   ~secret();
 
@@ -38,7 +43,9 @@ class secret {
   /// secret is alive and not assigned to.
   std::string_view reveal() const noexcept { return {data_.get(), size_}; }
 
+  /// True when the value is empty.
   bool empty() const noexcept { return size_ == 0; }
+  /// The value's length in bytes.
   std::size_t size() const noexcept { return size_; }
 
   /// What may be shown: "cdx_" + 4 characters + "***" for an API key of at least 12

@@ -30,7 +30,7 @@ struct token_cache_options {
   /// After a transient refresh failure the next refresh waits this long, doubling per
   /// consecutive failure up to failure_backoff_max, with jitter in its upper half.
   std::chrono::milliseconds failure_backoff_initial = std::chrono::milliseconds(500);
-  std::chrono::milliseconds failure_backoff_max = std::chrono::seconds(30);
+  std::chrono::milliseconds failure_backoff_max = std::chrono::seconds(30);  ///< the cap of that backoff
 };
 
 /// What a caller that needs a token must do.
@@ -47,7 +47,7 @@ const char* to_string(token_action action) noexcept;
 
 /// The decision for one caller.
 struct token_decision {
-  token_action action = token_action::must_wait_for_refresh;
+  token_action action = token_action::must_wait_for_refresh;  ///< what to do; the fields below say with what
   /// This caller must start the refresh (the cache now counts it as in flight) and
   /// report its end with on_refresh_success() or on_refresh_failure(). Set for exactly
   /// one caller per refresh.
@@ -60,7 +60,7 @@ struct token_decision {
 
 /// A successful POST /auth/token, as the refresher read it.
 struct token_grant {
-  secret access_token;
+  secret access_token;                                              ///< the token to send as Bearer
   std::optional<std::chrono::seconds> expires_in;                   ///< the response's expires_in
   std::optional<std::int64_t> jwt_exp;                              ///< the token's `exp` claim (Unix seconds), if it is a JWT
   std::optional<std::chrono::system_clock::time_point> server_date; ///< the response's Date header, for clock skew
@@ -85,8 +85,11 @@ struct token_grant {
 /// call itself — never across a co_await.
 class token_cache {
  public:
+  /// The clock of every `now` and of the returned instants (system_clock only for the
+  /// wall-clock arguments of on_refresh_success()).
   using clock = std::chrono::steady_clock;
 
+  /// An empty cache: no token, no refresh in flight; the first decide() starts one.
   explicit token_cache(const token_cache_options& options = {}) : options_(options) {}
 
   /// The decision for a caller that needs a token at `now`. May mark a refresh in flight
@@ -112,13 +115,24 @@ class token_cache {
   /// is, or expect that refresh's outcome to apply.
   void reset_credentials() noexcept;
 
+  /// The cached token, or null when there is none (never fetched, invalidated, reset).
+  /// It may have expired: decide() is what checks.
   std::shared_ptr<const secret> current() const noexcept { return token_; }
+  /// When the cached token stops being used (its lifetime less the margin); nullopt
+  /// without a token.
   std::optional<clock::time_point> expires_at() const noexcept;
+  /// When the background refresh of the cached token is due; nullopt without a token.
   std::optional<clock::time_point> refresh_at() const noexcept;
+  /// True while a refresh that decide() started has not been reported back.
   bool refresh_in_flight() const noexcept { return in_flight_; }
+  /// True once a refresh failed with errc::credentials_rejected, until reset_credentials().
   bool credentials_rejected() const noexcept { return rejected_; }
+  /// Transient refresh failures since the last success (or reset_credentials()); they
+  /// set the length of the backoff.
   std::uint32_t consecutive_failures() const noexcept { return failures_; }
+  /// Refreshes ended so far — succeeded, failed or cancelled.
   std::uint64_t generation() const noexcept { return generation_; }
+  /// The options the cache was made with.
   const token_cache_options& options() const noexcept { return options_; }
 
  private:

@@ -103,6 +103,9 @@ struct ingest_item {
   /// The item's input position (e.g. its line number); unique within a job, and the
   /// key of the journal and of stable ids. Must be below UINT64_MAX.
   std::uint64_t position = 0;
+  /// The document to store. One that cannot be encoded (invalid UTF-8) or that alone
+  /// would make a body over max_bytes is rejected without being sent; the service
+  /// judges the rest (e.g. a title over document_limits::max_title_bytes: a 422).
   document_input document;
   /// Carried into rejected_item::original (e.g. the input line). May be empty.
   std::string original;
@@ -122,7 +125,14 @@ struct ingest_item {
 /// items are never thrown: they are counted and reported.
 class ingester {
  public:
+  /// An ingester sending through `api` (its credential, limiter and retries). Sends
+  /// nothing until add(). Throws codex::error (errc::invalid_argument), naming the
+  /// option, for max_items outside 1..1000, max_bytes over 8 MiB (or too small for
+  /// any item), max_in_flight,
+  /// max_batch_attempts or max_item_attempts of 0, a negative max_wait or a
+  /// batch_deadline that is not positive.
   ingester(client& api, ingester_options options = {});
+  /// Destroys the ingester; call (and await) finish() first (see above).
   ~ingester();
   ingester(const ingester&) = delete;
   ingester& operator=(const ingester&) = delete;
@@ -160,6 +170,7 @@ class ingester {
   /// A snapshot of the counters. Thread-safe, lock-free.
   ingest_progress progress() const noexcept;
 
+  /// The options the ingester was made with.
   const ingester_options& options() const noexcept;
 
  private:

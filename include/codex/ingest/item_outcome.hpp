@@ -41,17 +41,18 @@ item_verdict classify_item(int status) noexcept;
 
 /// One item rejected for good: its index in the batch and the reason.
 struct item_rejection {
-  std::size_t index = 0;
+  std::size_t index = 0;   ///< the item's position in the batch call's body
   int status = 0;          ///< HTTP status (per item or of the whole call); 0 when none
   std::string error;       ///< the service's code, or a codex::errc name
-  std::string message;
+  std::string message;     ///< for people: the service's message, else the error's description
 };
 
 /// How the items of one batch call ended.
 struct settlement {
+  /// An item the service stored.
   struct accepted_item {
-    std::size_t index = 0;
-    std::string id;
+    std::size_t index = 0;  ///< the item's position in the batch call's body
+    std::string id;         ///< the stored document's id, as the service answered
   };
   std::vector<accepted_item> accepted;   ///< in index order
   std::vector<std::size_t> retry;        ///< indices to send again, in index order
@@ -82,7 +83,7 @@ bool is_refused_content(const error_info& failure) noexcept;
 struct batch_retry_limits {
   std::uint32_t max_attempts = 8;         ///< calls with one body
   std::chrono::milliseconds max_wait{60000};  ///< the longest wait before one re-send
-  retry::backoff_policy backoff;
+  retry::backoff_policy backoff;          ///< the wait before a re-send, capped at max_wait; a longer Retry-After within max_wait wins
 };
 
 /// What to do after a batch call failed as a whole.
@@ -93,8 +94,9 @@ enum class batch_action {
   stop,    ///< not delivered: the job stops with this failure
 };
 
+/// The outcome of decide_batch_failure() and decide_item_round().
 struct batch_failure_decision {
-  batch_action action = batch_action::stop;
+  batch_action action = batch_action::stop;  ///< what to do
   std::chrono::milliseconds delay{0};  ///< for resend
   const char* why = "";                ///< for stop: which limit ended it ("" when the failure is not retryable)
 };

@@ -107,6 +107,7 @@ class journal {
   const position_set& rejected() const noexcept { return rejected_; }
   /// Bytes of a torn or damaged tail that open() dropped.
   std::uint64_t discarded_bytes() const noexcept { return discarded_bytes_; }
+  /// The journal file's path, as given to create() or open().
   const std::filesystem::path& path() const noexcept;
 
   /// Appends the records of `accepted` and `rejected` positions (one write) and

@@ -22,10 +22,12 @@ class position_set {
   bool contains(std::uint64_t position) const noexcept;
   /// How many positions the set holds.
   std::uint64_t size() const noexcept { return size_; }
+  /// True when the set holds no position.
   bool empty() const noexcept { return size_ == 0; }
   /// The ranges, first → last (exclusive), in increasing order.
   const std::map<std::uint64_t, std::uint64_t>& ranges() const noexcept { return ranges_; }
 
+  /// True when both sets hold the same positions.
   friend bool operator==(const position_set&, const position_set&) = default;
 
  private:

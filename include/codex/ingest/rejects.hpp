@@ -71,6 +71,7 @@ class rejects_writer {
   std::uint64_t discarded_bytes() const noexcept { return discarded_bytes_; }
   /// Lines written by this run.
   std::uint64_t lines() const;
+  /// The rejects file's path, as given to create() or resume().
   const std::filesystem::path& path() const noexcept;
 
  private:

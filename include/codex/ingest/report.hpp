@@ -24,12 +24,13 @@ struct rejected_item {
   std::string message;         ///< for people
   std::string original;        ///< what the caller passed with the item (e.g. the input line)
 
+  /// Field by field.
   friend bool operator==(const rejected_item&, const rejected_item&) = default;
 };
 
 /// An input item the service stored.
 struct accepted_item {
-  std::uint64_t position = 0;
+  std::uint64_t position = 0;  ///< the item's input position (ingest_item::position)
   std::string id;  ///< the document's id
 };
 
@@ -66,16 +67,16 @@ struct ingest_report {
 /// A snapshot of an ingest's counters, for progress displays. Each counter is read
 /// atomically; the set is not one consistent cut.
 struct ingest_progress {
-  std::uint64_t added = 0;
-  std::uint64_t accepted = 0;
-  std::uint64_t rejected = 0;
+  std::uint64_t added = 0;          ///< so far; see ingest_report::added
+  std::uint64_t accepted = 0;       ///< so far; see ingest_report::accepted
+  std::uint64_t rejected = 0;       ///< so far; see ingest_report::rejected
   std::uint64_t not_delivered = 0;  ///< see ingest_report::not_delivered (non-zero only once the job stops)
-  std::uint64_t skipped = 0;
+  std::uint64_t skipped = 0;        ///< so far; see ingest_report::skipped
   std::uint64_t in_flight = 0;      ///< batch calls under way (their retries included)
-  std::uint64_t batches = 0;
-  std::uint64_t rate_limited = 0;
+  std::uint64_t batches = 0;        ///< so far; see ingest_report::batches
+  std::uint64_t rate_limited = 0;   ///< so far; see ingest_report::rate_limited
   std::uint64_t buffered = 0;       ///< items added and not yet settled: the memory bound is max_items × (max_in_flight + 1)
-  std::uint64_t peak_buffered = 0;
+  std::uint64_t peak_buffered = 0;  ///< the largest `buffered` so far
 };
 
 /// Reported after each batch call that settled items (see ingester_options::on_batch).

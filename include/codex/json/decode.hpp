@@ -23,13 +23,15 @@ namespace codex::json {
 /// The answer of POST /auth/token. `access_token` is a secret: callers move it into a
 /// codex::secret at once and cleanse the body it came from.
 struct token_response {
-  std::string access_token;
-  std::string token_type;
-  std::int64_t expires_in = 0;
-  std::string scope;
+  std::string access_token;     ///< required; never holds a control character (see decode_token_response)
+  std::string token_type;       ///< e.g. "Bearer"; empty when absent
+  std::int64_t expires_in = 0;  ///< required: the token's lifetime in seconds, as the server states it
+  std::string scope;            ///< the granted scope, e.g. "read write"; empty when absent
 };
 
+/// A document object (GET, POST or PATCH /documents…).
 result<document> decode_document(const std::string& body);
+/// A page of GET /documents: `data` and `next_cursor`.
 result<page<document>> decode_document_page(const std::string& body);
 
 /// Decodes into a model that may hold an earlier decode, reusing what it holds: the
@@ -39,9 +41,13 @@ result<page<document>> decode_document_page(const std::string& body);
 /// capacities, and this thread's parser, are already there). On failure `out` is
 /// valid but its content unspecified (partly the new body's).
 result<void> decode_into(const std::string& body, document& out);
+/// As decode_into(const std::string&, document&), for a page of GET /documents.
 result<void> decode_into(const std::string& body, page<document>& out);
+/// The answer of GET /account.
 result<account> decode_account(const std::string& body);
+/// The answer of POST /documents/batch; `results` is required.
 result<batch_result> decode_batch_result(const std::string& body);
+/// The answer of POST /documents/batch_get.
 result<batch_get_result> decode_batch_get_result(const std::string& body);
 /// Also errc::decode_error when the access_token holds a character that no header value
 /// may carry (net::is_valid_field_value): such a token is never sent, nor cached.

@@ -13,7 +13,7 @@ namespace codex::json {
 /// Appends JSON text to a caller-owned std::string, one token at a time.
 ///
 /// Commas and colons are written automatically; strings are escaped (`"`, `\`, the
-/// short forms \b \f \n \r \t, other control characters as \u00XX) and validated as
+/// short forms `\b` `\f` `\n` `\r` `\t`, other control characters as `\u00XX`) and validated as
 /// UTF-8, non-ASCII characters passing through unescaped. The only allocation is the
 /// output string's own growth.
 ///

@@ -41,7 +41,7 @@ enum class when_redis_unavailable {
 struct redis_limiter_options {
   /// `redis://host:port[/db]` (port default 6379, db default 0) or `unix:///path/to/redis.sock`.
   std::string url = "redis://127.0.0.1:6379/0";
-  when_redis_unavailable when_unavailable = when_redis_unavailable::wait;
+  when_redis_unavailable when_unavailable = when_redis_unavailable::wait;  ///< what a call does while Redis does not answer
   /// With local_fallback: this process's share of the limit while Redis is away
   /// (e.g. 0.25 for one of four workers), in (0, 1]. At least one request per period.
   double fallback_share = 0.25;
@@ -52,10 +52,10 @@ struct redis_limiter_options {
   /// Cap on one TCP/unix connect (+ SELECT); and on one round trip once connected:
   /// past it the connection is dropped and made again (backoff below).
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(1);
-  std::chrono::milliseconds reply_timeout = std::chrono::milliseconds(500);
+  std::chrono::milliseconds reply_timeout = std::chrono::milliseconds(500);  ///< the cap on one round trip
   /// Reconnect backoff: doubles from `reconnect_min` up to `reconnect_max` (full jitter).
   std::chrono::milliseconds reconnect_min = std::chrono::milliseconds(20);
-  std::chrono::milliseconds reconnect_max = std::chrono::seconds(1);
+  std::chrono::milliseconds reconnect_max = std::chrono::seconds(1);  ///< the cap of that backoff
 };
 
 /// Which limiter a client uses. Default: local_limiter.

@@ -20,8 +20,8 @@ using time_ns = std::chrono::nanoseconds;
 /// One committed slot: the request may go at `ready_at` (never before the `now` it was
 /// reserved with). `tat_after` identifies the slot for gcra::cancel().
 struct reservation {
-  time_ns ready_at{};
-  time_ns tat_after{};
+  time_ns ready_at{};   ///< when the request may go
+  time_ns tat_after{};  ///< the theoretical arrival time this reservation left behind
 
   /// How long the caller must wait from `now` (zero when ready).
   std::chrono::nanoseconds delay(time_ns now) const noexcept {
@@ -83,8 +83,11 @@ class alignas(64) gcra {
   bool pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
                          std::optional<std::uint64_t> server_limit, time_ns now) noexcept;
 
+  /// The rate the limiter was made with.
   const rate_limit& rate() const noexcept { return rate_; }
+  /// T: the steady spacing of requests (rate_limit::emission_interval()).
   std::chrono::nanoseconds emission_interval() const noexcept { return time_ns(interval_); }
+  /// tau = (burst - 1) × T: how far ahead of the steady schedule a request may go.
   std::chrono::nanoseconds tolerance() const noexcept { return time_ns(tolerance_); }
   /// The current theoretical arrival time (for tests and diagnostics).
   time_ns theoretical_arrival() const noexcept { return time_ns(tat_.load(std::memory_order_acquire)); }

@@ -22,9 +22,9 @@ namespace codex::limit {
 /// window; use it only against a server whose bucket is at least that deep (the
 /// contract's GCRA bucket holds `limit`).
 struct rate_limit {
-  std::uint64_t limit = 1000;
-  std::chrono::nanoseconds period = std::chrono::seconds(60);
-  std::uint64_t burst = 1;
+  std::uint64_t limit = 1000;                                  ///< requests per period, ≥ 1
+  std::chrono::nanoseconds period = std::chrono::seconds(60);  ///< the window, > 0
+  std::uint64_t burst = 1;                                     ///< requests that may go back to back, ≥ 1
 
   /// period / limit, rounded up so that rounding never admits more than `limit`.
   /// Precondition: valid().
@@ -36,6 +36,7 @@ struct rate_limit {
   /// limit ≥ 1, burst ≥ 1, period > 0, and burst × interval fits the time axis.
   bool valid() const noexcept;
 
+  /// Field by field ("1000/60s" and "1000/min" are equal; "1000/60s" and "500/30s" are not).
   friend bool operator==(const rate_limit&, const rate_limit&) = default;
 };
 

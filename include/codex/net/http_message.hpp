@@ -16,6 +16,7 @@ namespace codex::net {
 /// simdjson can parse it in place (equals SIMDJSON_PADDING; checked where simdjson is used).
 inline constexpr std::size_t body_padding = 64;
 
+/// A request method (`delete_` is DELETE: `delete` is a keyword).
 enum class http_method : std::uint8_t { get, head, post, put, patch, delete_ };
 
 /// "GET", "POST", ...
@@ -28,7 +29,7 @@ bool is_idempotent(http_method m) noexcept;
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// True when `name` may be sent as a field name: an RFC 9110 token (letters, digits
-/// and !#$%&'*+-.^_`|~), not empty. Thread-safe (pure).
+/// and any of ! \# $ % & ' * + - .\ ^ _ | ~ and the backtick), not empty. Thread-safe (pure).
 bool is_valid_field_name(std::string_view name) noexcept;
 
 /// True when `value` may be sent as a field value (RFC 9110 §5.5): visible ASCII,
@@ -49,25 +50,33 @@ class header_list {
   };
 
  public:
+  /// One field: its name and value, as views into the list's buffer.
   using field = std::pair<std::string_view, std::string_view>;
 
+  /// A forward iterator over the fields, in the order they were added. Invalidated,
+  /// as the views it yields, by any change to the list.
   class const_iterator {
    public:
-    using value_type = field;
-    using difference_type = std::ptrdiff_t;
-    using reference = field;
-    using iterator_category = std::forward_iterator_tag;
+    using value_type = field;                            ///< a (name, value) pair of views
+    using difference_type = std::ptrdiff_t;              ///< as for any iterator
+    using reference = field;                             ///< fields are yielded by value
+    using iterator_category = std::forward_iterator_tag; ///< a forward iterator
+    /// A singular iterator (compares equal only to other singular ones).
     const_iterator() = default;
+    /// The current field. Precondition: not end().
     field operator*() const noexcept { return owner_->at(*at_); }
+    /// Moves to the next field.
     const_iterator& operator++() noexcept {
       ++at_;
       return *this;
     }
+    /// Moves to the next field; returns the iterator as it was.
     const_iterator operator++(int) noexcept {
       auto before = *this;
       ++at_;
       return before;
     }
+    /// True when both point at the same field of the same list.
     friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept { return a.at_ == b.at_; }
 
    private:
@@ -85,17 +94,23 @@ class header_list {
   void erase(std::string_view name);
   /// The first field of that name.
   std::optional<std::string_view> find(std::string_view name) const noexcept;
+  /// True when a field of that name (case-insensitive) is present.
   bool contains(std::string_view name) const noexcept { return find(name).has_value(); }
 
+  /// The first field, in the order they were added.
   const_iterator begin() const noexcept { return {this, entries_.data()}; }
+  /// Past the last field.
   const_iterator end() const noexcept { return {this, entries_.data() + entries_.size()}; }
+  /// The number of fields (repeats counted).
   std::size_t size() const noexcept { return entries_.size(); }
+  /// True when the list holds no field.
   bool empty() const noexcept { return entries_.empty(); }
   /// Room for `fields` fields of `bytes` bytes of names and values in all.
   void reserve(std::size_t fields, std::size_t bytes = 0) {
     entries_.reserve(fields);
     text_.reserve(bytes);
   }
+  /// Removes every field and their bytes; keeps the capacity.
   void clear() noexcept {
     entries_.clear();
     text_.clear();
@@ -114,17 +129,17 @@ class header_list {
 /// A request to send. `target` is the origin-form path and query ("/v1/documents?limit=5").
 /// Host, Content-Length and Connection are set by the transport.
 struct http_request {
-  http_method method = http_method::get;
-  std::string target = "/";
-  header_list headers;
-  std::string body;
+  http_method method = http_method::get;  ///< default GET
+  std::string target = "/";               ///< origin-form: path and query, percent-encoded
+  header_list headers;                    ///< the caller's fields, sent in order (a Host or Content-Length among them is not sent)
+  std::string body;                       ///< sent as is, with its Content-Length; may be empty
 };
 
 /// A complete response. `body.capacity() >= body.size() + body_padding` always holds.
 struct http_response {
-  int status = 0;
-  header_list headers;
-  std::string body;
+  int status = 0;        ///< the status code, e.g. 200
+  header_list headers;   ///< the fields as received, in order
+  std::string body;      ///< the whole body, any chunked framing removed
 };
 
 }  // namespace codex::net

@@ -13,7 +13,7 @@ namespace codex::net {
 /// anything else is refused at parse time, before a socket can exist.
 struct url {
   std::string host;         ///< a DNS name, an IPv4 literal or an IPv6 literal without brackets
-  std::uint16_t port = 443;
+  std::uint16_t port = 443;  ///< the TCP port; 443 when the URL names none
   std::string path_prefix;  ///< "" or "/api/v1" — never a trailing slash
 
   /// Parses a base URL. Errors: errc::unsupported_scheme for a non-https scheme,

@@ -28,8 +28,10 @@ struct retry_budget_options {
 /// Time is injected (`now` on the caller's steady clock), for the floor's refill.
 class retry_budget {
  public:
+  /// The clock of try_spend()'s `now`.
   using clock = std::chrono::steady_clock;
 
+  /// A full budget: max_tokens earned tokens, and the whole per-second floor.
   explicit retry_budget(const retry_budget_options& options = {});
 
   /// Takes one retry from the budget: from the per-second floor if it has room, else
@@ -43,6 +45,7 @@ class retry_budget {
   /// The earned tokens now (the floor not included). For tests and metrics.
   double tokens() const noexcept;
 
+  /// The options the budget was made with.
   const retry_budget_options& options() const noexcept { return options_; }
 
  private:

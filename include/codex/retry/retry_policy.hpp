@@ -15,6 +15,7 @@
 
 namespace codex::retry {
 
+/// The clock of every instant the retry decisions take (`now`, started, deadline).
 using clock = std::chrono::steady_clock;
 
 /// The retry loop's options. Defaults: 4 attempts in all, within 60 s of the first.
@@ -30,7 +31,7 @@ struct retry_options {
 /// What one attempt ended with. A response (any status) has http_status ≠ 0; a
 /// transport failure has http_status 0 and a codex::errc in `error`.
 struct attempt_outcome {
-  int http_status = 0;
+  int http_status = 0;                                     ///< the response's status; 0 when none arrived
   std::error_code error;                                   ///< the transport's, or errc_from_status()
   std::optional<std::chrono::milliseconds> retry_after;    ///< the response's Retry-After, parsed
 };
@@ -67,7 +68,7 @@ const char* to_string(stop_reason reason) noexcept;
 
 /// The decision after one attempt: retry after `delay`, or stop and report `error`.
 struct retry_decision {
-  bool retry = false;
+  bool retry = false;                  ///< true: sleep `delay`, then attempt again; false: stop
   std::chrono::milliseconds delay{0};  ///< when retrying: how long to sleep first
   bool honours_retry_after = false;    ///< when retrying: the delay comes from the server's Retry-After
   stop_reason reason = stop_reason::succeeded;  ///< when stopping
@@ -113,6 +114,8 @@ class retry_tracker {
 
   /// Attempts made so far.
   std::uint32_t attempts() const noexcept { return state_.attempts; }
+  /// The loop's state: attempts counted so far (0 before the first on_attempt()), the
+  /// start, the deadline and replay safety given to the constructor.
   const retry_state& state() const noexcept { return state_; }
 
  private:
