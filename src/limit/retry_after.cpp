@@ -84,10 +84,16 @@ std::optional<clock_time> take_time(cursor& c) noexcept {
   return clock_time{*h, *m, *s};
 }
 
+// system_clock counts nanoseconds in 64 bits: 1678 to 2262. A date outside cannot be a
+// time_point at all (converting "Mon, 01 Jan 0001" overflowed: found by fuzz/retry_after).
+constexpr days representable_days{106'750};
+
 std::optional<system_clock::time_point> make_time(int y, unsigned mon, int d, clock_time t) noexcept {
   const year_month_day ymd{year{y}, month{mon}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  return system_clock::time_point(sys_days{ymd}) + hours{t.hour} + minutes{t.minute} + seconds{t.second};
+  const sys_days date{ymd};
+  if (date.time_since_epoch() < -representable_days || date.time_since_epoch() > representable_days) return std::nullopt;
+  return system_clock::time_point(date) + hours{t.hour} + minutes{t.minute} + seconds{t.second};
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT" (the day name already taken, with its comma).
@@ -158,8 +164,12 @@ std::optional<milliseconds> parse_seconds(std::string_view text) noexcept {
   return milliseconds(static_cast<std::int64_t>(*whole) * 1000 + ms);
 }
 
+// Saturates at max_delta_seconds, as delta-seconds do: a date centuries ahead is
+// "forever" too, and its distance from now need not fit a duration.
 milliseconds wait_until(system_clock::time_point when, system_clock::time_point now) noexcept {
   if (when <= now) return milliseconds::zero();
+  constexpr auto longest = duration_cast<milliseconds>(seconds(max_delta_seconds));
+  if (when - now >= longest) return longest;
   return ceil<milliseconds>(when - now);
 }
 

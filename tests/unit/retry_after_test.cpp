@@ -146,3 +146,18 @@ TEST_CASE("X-RateLimit-* headers", "[retry_after]") {
     CHECK_FALSE(h.reset.has_value());
   }
 }
+
+// Found by fuzz/retry_after: a date beyond system_clock's range (64-bit nanoseconds,
+// 1678 to 2262) overflowed while it was converted (undefined behaviour).
+TEST_CASE("dates that system_clock cannot hold are refused, far waits saturate", "[retry_after]") {
+  const auto now = at(2026, 11, 22, 10, 0, 0);
+  CHECK_FALSE(parse_http_date("Mon, 01 Jan 0001 00:00:00 GMT", now));
+  CHECK_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT", now));
+  CHECK_FALSE(parse_http_date("Sun Jan  1 00:00:00 1600", now));
+  CHECK(parse_http_date("Sat, 01 Jan 1700 00:00:00 GMT", now) == at(1700, 1, 1, 0, 0, 0));
+  CHECK(parse_http_date("Mon, 01 Jan 2252 00:00:00 GMT", now) == at(2252, 1, 1, 0, 0, 0));
+  CHECK_FALSE(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now));
+  // Two centuries ahead is "forever", like a delta beyond 10^9 s.
+  CHECK(parse_retry_after("Mon, 01 Jan 2252 00:00:00 GMT", now) == duration_cast<milliseconds>(seconds(1'000'000'000)));
+  CHECK(parse_retry_after("99999999999", now) == duration_cast<milliseconds>(seconds(1'000'000'000)));
+}

@@ -19,15 +19,16 @@ namespace codex::limit {
 /// `now` resolves RFC 850's two-digit year: a year more than 50 years ahead of `now`
 /// is taken from the previous century. Names are matched case-insensitively; the day
 /// name is checked for spelling, not against the date. Leap second 60 is accepted.
-/// Returns nullopt for anything else (invalid dates such as 31 Feb included).
+/// Returns nullopt for anything else (invalid dates such as 31 Feb included, and dates
+/// that system_clock cannot hold: before 1678 or after 2261).
 /// Thread-safe (pure).
 std::optional<std::chrono::system_clock::time_point> parse_http_date(
     std::string_view text, std::chrono::system_clock::time_point now) noexcept;
 
 /// Parses a Retry-After value into how long to wait from `now`: delta-seconds ("120";
 /// a decimal fraction such as "1.5" is tolerated) or an HTTP-date (rounded up to the
-/// millisecond; a date in the past gives 0). Surrounding blanks are ignored; values
-/// beyond 10^9 s saturate there. Returns nullopt for garbage. Thread-safe (pure).
+/// millisecond; a date in the past gives 0). Surrounding blanks are ignored; waits
+/// beyond 10^9 s (of either form) saturate there. Returns nullopt for garbage. Thread-safe (pure).
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now) noexcept;
 
