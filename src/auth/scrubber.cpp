@@ -77,7 +77,9 @@ class scrubber {
 
   std::string run() && {
     while (pos_ < text_.size()) {
-      const bool boundary = pos_ == 0 || !is_name(text_[pos_ - 1]);
+      // Right after a replaced credential is a boundary too: the output has "***" there,
+      // which a second pass would take for one ("Y2R4X…_secret": found by fuzz/scrubber).
+      const bool boundary = pos_ == 0 || !is_name(text_[pos_ - 1]) || pos_ == replaced_until_;
       if (boundary && (credential() || named_value())) continue;
       out_ += text_[pos_++];
     }
@@ -170,38 +172,63 @@ class scrubber {
       out_ += text_[pos_++];
     }
     if (keep_scheme) {
-      // "Bearer x", "Basic x": letters then one blank, followed by something.
-      const std::size_t word = run_length(text_, pos_, [](char c) noexcept { return is_alnum(c); });
-      const std::size_t after = pos_ + word;
-      if (word > 0 && after + 1 < text_.size() && text_[after] == ' ' && text_[after + 1] != ' ' &&
-          (quote ? text_[after + 1] != quote : !ends_value(text_[after + 1]))) {
-        out_ += text_.substr(pos_, word + 1);
-        pos_ = after + 1;
-      }
+      const std::size_t after = scheme_end(pos_, quote);
+      out_ += text_.substr(pos_, after - pos_);
+      pos_ = after;
     }
-    // A bare value that is itself a sensitive field ("Authorization: Authorization: Bearer
-    // x") is no value: masking up to its separator would leave the real value behind.
-    // The main loop masks that field's value instead.
-    if (!quote && sensitive_field(pos_)) return;
-    std::size_t end = pos_;
-    if (quote) {
-      while (end < text_.size() && text_[end] != quote) end += (text_[end] == '\\' && end + 1 < text_.size()) ? 2 : 1;
-    } else {
-      while (end < text_.size() && !ends_value(text_[end])) ++end;
-    }
+    const std::size_t end = quote ? quoted_end(pos_, quote) : bare_end(pos_, 0);
     if (end > pos_) out_ += mask;
     pos_ = end;  // a closing quote is copied by the main loop
+  }
+
+  // After "Bearer ", "Basic " (letters then one blank, followed by something) at `at`;
+  // `at` itself when there is no scheme.
+  std::size_t scheme_end(std::size_t at, char quote) const {
+    const std::size_t word = run_length(text_, at, [](char c) noexcept { return is_alnum(c); });
+    const std::size_t after = at + word;
+    if (word > 0 && after + 1 < text_.size() && text_[after] == ' ' && text_[after + 1] != ' ' &&
+        (quote ? text_[after + 1] != quote : !ends_value(text_[after + 1])))
+      return after + 1;
+    return at;
+  }
+
+  // The closing quote of a value that starts at `at`, or the end of the text.
+  std::size_t quoted_end(std::size_t at, char quote) const {
+    std::size_t end = at;
+    while (end < text_.size() && text_[end] != quote) end += (text_[end] == '\\' && end + 1 < text_.size()) ? 2 : 1;
+    return end;
+  }
+
+  // Where a bare value that starts at `at` ends. A value that is itself a sensitive
+  // field, whose own value follows blanks ("Authorization: Authorization: Bearer x"),
+  // ends with that value: ending it at the inner separator would leave the credential
+  // behind. (Nesting is followed a few levels, enough for any text that is not an attack
+  // on the scrubber itself; past them the rest is plain text.)
+  std::size_t bare_end(std::size_t at, int depth) const {
+    std::size_t end = at;
+    while (end < text_.size() && !ends_value(text_[end])) ++end;
+    const auto inner = depth < 8 ? sensitive_field(at) : std::nullopt;
+    if (!inner || inner->value_at <= end) return end;
+    std::size_t value = inner->value_at;
+    if (value < text_.size() && (text_[value] == '"' || text_[value] == '\'')) {
+      const std::size_t close = quoted_end(value + 1, text_[value]);
+      return close < text_.size() ? close + 1 : close;
+    }
+    if (iends_with(inner->name, "authorization")) value = scheme_end(value, 0);
+    return bare_end(value, depth + 1);
   }
 
   bool replace(std::size_t length, std::string_view with) {
     out_ += with;
     pos_ += length;
+    replaced_until_ = pos_;
     return true;
   }
 
   std::string_view text_;
   std::string out_;
   std::size_t pos_ = 0;
+  std::size_t replaced_until_ = 0;  // where the last replaced credential ended
 };
 
 }  // namespace

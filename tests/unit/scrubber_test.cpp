@@ -132,15 +132,34 @@ TEST_CASE("scrubbing is idempotent", "[scrubber]") {
 }
 
 // Found by fuzz/scrubber: a sensitive name whose bare "value" was another sensitive
-// field masked only up to that field's separator, and the real value came out whole.
-TEST_CASE("a field whose value is another sensitive field has that field's value masked", "[scrubber]") {
+// field, with that field's own value after a blank, was masked only up to the inner
+// separator, and the credential after it came out whole.
+TEST_CASE("a field whose value is another sensitive field is masked through that field's value", "[scrubber]") {
   using namespace std::string_literals;
   CHECK(scrub("c\0\0\0\0 Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297 f"s) ==
-        "c\0\0\0\0 Authorization: Authorization: Bearer *** f"s);
-  CHECK(scrub("Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297") == "Authorization: Authorization: Bearer ***");
-  CHECK(scrub("Authorization: Bearer Authorization: Bearer abc123") == "Authorization: Bearer Authorization: Bearer ***");
-  CHECK(scrub("token: password=hunter22") == "token: password=***");
-  CHECK(scrub("x-api-key=api_key=" + api_key) == "x-api-key=api_key=***");
-  const std::string once = scrub("Authorization: Authorization: Bearer 0a1b2c3d");
-  CHECK(scrub(once) == once);
+        "c\0\0\0\0 Authorization: *** f"s);
+  CHECK(scrub("Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297") == "Authorization: ***");
+  CHECK(scrub("Authorization: Bearer Authorization: Bearer abc123") == "Authorization: Bearer ***");
+  CHECK(scrub("token: password= hunter22 next") == "token: *** next");
+  CHECK(scrub("secret=api_key: \"cdx_0123 4567\", x") == "secret=***, x");
+  // A value that holds a sensitive name with no blank after its separator was masked
+  // whole already, and still is (the first attempt at this fix broke that; found again).
+  CHECK(scrub("token: password=hunter22") == "token: ***");
+  CHECK(scrub("api_key=cdx_0123456Mpassword=hu789ab") == "api_key=***");
+  CHECK(scrub("x-api-key=api_key=" + api_key) == "x-api-key=***");
+  for (const std::string text : {"Authorization: Authorization: Bearer 0a1b2c3d", "api_key=cdx_0123456Mpassword=hu7",
+                                 "password=hunter2&user=bob&api_key=cdx_0123456Mpassword=hu789ab"}) {
+    const std::string once = scrub(text);
+    CHECK(scrub(once) == once);
+  }
+}
+
+// Found by fuzz/scrubber: a credential replaced in the middle of a word left "***" before
+// the rest of that word, which a second pass read as a word boundary: scrubbing was not
+// idempotent, and the first pass had missed the field named by the rest of the word.
+TEST_CASE("what follows a replaced credential is read as a new word", "[scrubber]") {
+  const std::string text = "and Y2R4XzAxMjM0NTY3Odient_secret\": \"cst1\"";
+  CHECK(scrub(text) == "and ***_secret\": \"***\"");
+  CHECK(scrub(scrub(text)) == scrub(text));
+  CHECK(scrub(api_key + "-password=hunter2") == "cdx_0123***-password=***");
 }
