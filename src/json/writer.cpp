@@ -171,13 +171,22 @@ struct text_scan {
 // The 64-byte loop with 32-byte registers, on CPUs that have them (chosen at run time:
 // the library is built for baseline x86-64): half the instructions a byte of SSE2's.
 __attribute__((target("avx2"))) std::size_t skip_plain_avx2(const char* p, std::size_t n, std::uint32_t& non_ascii) noexcept {
-  const __m256i below_space = _mm256_set1_epi8(0x1F), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  // As signed bytes, both the control characters and every byte of a multi-byte
+  // character are below ' ': one comparison flags both, and only a flagged block is
+  // looked at again to tell them apart.
+  const __m256i space = _mm256_set1_epi8(' '), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  const __m256i below_space = _mm256_set1_epi8(0x1F);
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
+    const __m256i flagged_a = _mm256_or_si256(_mm256_cmpgt_epi8(space, a),
+                                              _mm256_or_si256(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(a, backslash)));
+    const __m256i flagged_b = _mm256_or_si256(_mm256_cmpgt_epi8(space, b),
+                                              _mm256_or_si256(_mm256_cmpeq_epi8(b, quote), _mm256_cmpeq_epi8(b, backslash)));
+    if (_mm256_testz_si256(_mm256_or_si256(flagged_a, flagged_b), _mm256_set1_epi8(-1))) continue;
     non_ascii |= static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(a, b)));
-    // A control character (< 0x20), '"' or '\\' in either half.
+    // A control character (< 0x20 unsigned), '"' or '\\' in either half?
     const __m256i control = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(a, below_space), below_space),
                                             _mm256_cmpeq_epi8(_mm256_max_epu8(b, below_space), below_space));
     const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(b, quote));
