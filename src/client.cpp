@@ -72,7 +72,8 @@ std::unique_ptr<call::bearer_tokens> bearer_tokens_for(const config& cfg, const 
                                                        std::shared_ptr<limit::limiter_backend> limiter) {
   const auto* creds = std::get_if<client_credentials>(&cfg.credentials);
   if (creds == nullptr) return nullptr;
-  return std::make_unique<call::bearer_tokens>(*creds, cfg, base, std::move(transport), std::move(limiter));
+  const call::token_settings settings{.cache = cfg.token, .fetch_timeout = cfg.token_fetch_timeout};
+  return std::make_unique<call::bearer_tokens>(*creds, settings, base, std::move(transport), std::move(limiter));
 }
 
 /// The header lines every request of the client carries after Host, made once:

@@ -43,11 +43,11 @@ asio::awaitable<std::error_code> sleep_until(clock::time_point until) {
 /// refresh can outlive its client.
 class token_fetcher {
  public:
-  token_fetcher(client_credentials creds, const config& cfg, const net::url& base,
+  token_fetcher(client_credentials creds, std::chrono::milliseconds timeout, const net::url& base,
                 std::shared_ptr<net::transport> transport, std::shared_ptr<limit::limiter_backend> limiter)
       : creds_(std::move(creds)),
         target_(base.target("/auth/token")),
-        timeout_(cfg.token_fetch_timeout),
+        timeout_(timeout),
         transport_(std::move(transport)),
         limiter_(std::move(limiter)),
         resources_{.limiter = limiter_.get(), .transport = transport_.get(), .secret_body = true} {}
@@ -240,12 +240,13 @@ std::shared_ptr<token_source> shared_token_source(const std::string& key, const 
 
 }  // namespace
 
-bearer_tokens::bearer_tokens(const client_credentials& creds, const config& cfg, const net::url& base,
+bearer_tokens::bearer_tokens(const client_credentials& creds, const token_settings& settings, const net::url& base,
                              std::shared_ptr<net::transport> transport, std::shared_ptr<limit::limiter_backend> limiter)
     : source_(shared_token_source(limit::credential_identity("token-source", base.to_string() + " " + creds.client_id,
                                                              creds.client_secret.reveal()),
-                                  cfg.token)),
-      fetcher_(std::make_shared<token_fetcher>(creds, cfg, base, std::move(transport), std::move(limiter))) {}
+                                  settings.cache)),
+      fetcher_(std::make_shared<token_fetcher>(creds, settings.fetch_timeout, base, std::move(transport),
+                                               std::move(limiter))) {}
 
 bearer_tokens::~bearer_tokens() = default;
 

@@ -8,12 +8,14 @@
 #include "call/call_machine.hpp"
 #include "limit/limiter_backend.hpp"
 
-#include <codex/config.hpp>
+#include <codex/auth/credentials.hpp>
+#include <codex/auth/token_cache.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/net/url.hpp>
 
 #include <asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace codex::call {
@@ -21,13 +23,20 @@ namespace codex::call {
 class token_source;
 class token_fetcher;
 
+/// What the token fetch takes from the client's configuration (config::token and
+/// config::token_fetch_timeout).
+struct token_settings {
+  auth::token_cache_options cache;
+  std::chrono::milliseconds fetch_timeout;
+};
+
 /// The access tokens of one client: the shared cache, and how this client refreshes
 /// it. Thread-safety: every member may be called concurrently.
 class bearer_tokens {
  public:
   /// `transport` and `limiter` are shared because a background refresh may outlive the
   /// call — and the client — that started it.
-  bearer_tokens(const client_credentials& creds, const config& cfg, const net::url& base,
+  bearer_tokens(const client_credentials& creds, const token_settings& settings, const net::url& base,
                 std::shared_ptr<net::transport> transport, std::shared_ptr<limit::limiter_backend> limiter);
   ~bearer_tokens();
 
