@@ -46,9 +46,13 @@ struct config {
   std::shared_ptr<codex::observer> observer;
 
   /// Reads CODEX_BASE_URL, CODEX_API_KEY, CODEX_CLIENT_ID + CODEX_CLIENT_SECRET,
-  /// CODEX_ACCESS_TOKEN, CODEX_CA_FILE, CODEX_RATE_LIMIT, CODEX_LIMITER_URL; with none of the credential
-  /// variables, CODEX_CREDENTIALS_FILE or the emulator's default credentials file.
-  /// Errors: errc::invalid_argument naming the variable at fault.
+  /// CODEX_ACCESS_TOKEN, CODEX_CA_FILE, CODEX_CLIENT_CERT + CODEX_CLIENT_KEY (+ CODEX_CLIENT_KEY_PASSPHRASE:
+  /// mutual TLS), CODEX_RATE_LIMIT, CODEX_LIMITER_URL; with none of the credential
+  /// variables, CODEX_CREDENTIALS_FILE or the emulator's default credentials file; and
+  /// curl's https_proxy / HTTPS_PROXY and no_proxy / NO_PROXY into transport.proxy
+  /// (see net::proxy_options::from_env). A config built in code uses only what it says.
+  /// Errors: errc::invalid_argument naming the variable at fault; errc::invalid_url or
+  /// errc::unsupported_scheme for a malformed https_proxy / HTTPS_PROXY.
   static result<config> from_env();
 
   /// Reads the emulator's credentials.json (base_url, ca_file, api_key, client_id, ...),

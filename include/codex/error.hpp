@@ -60,6 +60,12 @@ enum class errc {
   journal_damaged,         ///< an ingest journal is missing, empty or unreadable where a job needs it
   job_locked,              ///< another process holds the job's journal (one job, one process)
   file_error,              ///< a local file (journal, rejects file) could not be read or written
+
+  // Proxies and client certificates (appended: the values above keep their numbers).
+  proxy_unreachable,       ///< the HTTP proxy did not resolve or refused the TCP connection
+  proxy_auth_required,     ///< the proxy answered CONNECT with 407: proxy credentials missing or refused
+  proxy_refused,           ///< the proxy answered CONNECT with another non-2xx status (403, 502, ...)
+  client_certificate_rejected,  ///< the server required a client certificate and none was sent, or refused the one sent
 };
 
 /// The category of codex::errc. Thread-safe (a function-local static).

@@ -2,6 +2,7 @@
 // The HTTPS transport of one origin: a pool of keep-alive TLS connections.
 
 #include <codex/net/http_message.hpp>
+#include <codex/net/proxy_options.hpp>
 #include <codex/net/tls_options.hpp>
 #include <codex/net/url.hpp>
 #include <codex/result.hpp>
@@ -18,8 +19,11 @@ namespace codex::net {
 
 /// Tuning of the transport. Every field has a production default.
 struct transport_options {
-  /// Trust settings.
+  /// Trust settings, and the client certificate.
   tls_options tls;
+  /// An HTTP proxy to tunnel through (CONNECT), unless proxy.no_proxy names the origin.
+  /// Default: none. config::from_env() fills it from https_proxy / no_proxy.
+  proxy_options proxy;
   /// Connections open at once to the origin; callers beyond it wait for one (within their deadline).
   std::size_t max_connections = 64;
   /// An idle connection older than this is closed rather than reused.
@@ -44,12 +48,16 @@ struct transport_stats {
 /// Sends requests to one origin over pooled keep-alive TLS connections.
 ///
 /// The executor must belong to an asio::io_context (its own executor, or a strand over
-/// it); the constructor throws codex::error (errc::invalid_argument) otherwise.
+/// it); the constructor throws codex::error (errc::invalid_argument) otherwise, and for
+/// a client certificate or key that cannot be loaded (see tls_options), or
+/// (errc::invalid_url, errc::unsupported_scheme) for a malformed proxy URL.
 /// Thread-safety: send() may be called concurrently from any thread of the
 /// executor's execution context; each connection's I/O runs on its own strand, and a
 /// caller on a strand is back on it when send() returns.
 /// Errors: send() never throws for I/O; every failure is a typed codex::errc
-/// (timeout, certificate_rejected, host_name_mismatch, connection_reset, ...), and
+/// (timeout, certificate_rejected, host_name_mismatch, connection_reset,
+/// client_certificate_rejected, proxy_unreachable, proxy_auth_required, proxy_refused,
+/// ...; the proxy's errors name it and its status, never its credentials), and
 /// invalid_argument — before any byte is sent — for a request whose target or header
 /// fields HTTP forbids (a CR, LF, NUL or other control character in a value: see
 /// is_valid_field_value).
