@@ -82,11 +82,18 @@ result<config> config::from_env() {
   }
   if (auto base = env("CODEX_BASE_URL")) cfg.base_url = *base;
   if (auto ca = env("CODEX_CA_FILE")) cfg.transport.tls.ca_file = *ca;
+  if (auto cert = env("CODEX_CLIENT_CERT")) cfg.transport.tls.client_certificate_file = *cert;
+  if (auto key = env("CODEX_CLIENT_KEY")) cfg.transport.tls.client_key_file = *key;
+  if (auto passphrase = env("CODEX_CLIENT_KEY_PASSPHRASE")) cfg.transport.tls.client_key_passphrase = secret(*passphrase);
   if (auto rate = env("CODEX_RATE_LIMIT")) {
     auto parsed = limit::parse_rate_limit(*rate);
     if (!parsed) return config_error("CODEX_RATE_LIMIT: " + parsed.error().message);
     cfg.rate_limit = *parsed;
   }
+  // curl's proxy variables, as users already set them for every other tool.
+  auto proxy = net::proxy_options::from_env();
+  if (!proxy) return std::move(proxy).error();
+  cfg.transport.proxy = std::move(*proxy);
   if (auto url = env("CODEX_LIMITER_URL")) {
     auto parsed = limit::parse_limiter_url(*url);
     if (!parsed) return config_error("CODEX_LIMITER_URL: " + parsed.error().message);

@@ -45,6 +45,10 @@ class codex_category final : public std::error_category {
       case errc::journal_damaged: return "ingest journal missing or damaged";
       case errc::job_locked: return "the ingest job is running in another process";
       case errc::file_error: return "file I/O error";
+      case errc::proxy_unreachable: return "proxy unreachable";
+      case errc::proxy_auth_required: return "proxy authentication required";
+      case errc::proxy_refused: return "proxy refused the tunnel";
+      case errc::client_certificate_rejected: return "client certificate missing or rejected by the server";
     }
     return "unknown codex error";
   }

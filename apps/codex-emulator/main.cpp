@@ -68,6 +68,8 @@ void add_flags(CLI::App& app, command_line& cl) {
   app.add_option("--max-connections-per-address", o.max_connections_per_address,
                  "Connections one client address may hold; more are closed at once")
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  app.add_option("--client-ca", o.client_ca_file,
+                 "Mutual TLS: require a client certificate signed by a CA in this PEM file");
 }
 
 void apply(command_line& cl) {

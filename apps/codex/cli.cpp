@@ -27,6 +27,10 @@ int exit_code_for(const std::error_code& code) {
     case errc::deadline_too_short: return exit_rate_limited;
     case errc::resolve_failed:
     case errc::connect_failed:
+    case errc::proxy_unreachable:
+    case errc::proxy_auth_required:  // the proxy is part of the way to the service, not its credentials
+    case errc::proxy_refused:
+    case errc::client_certificate_rejected:
     case errc::tls_handshake_failed:
     case errc::certificate_rejected:
     case errc::host_name_mismatch:
@@ -38,6 +42,25 @@ int exit_code_for(const std::error_code& code) {
     default: return exit_failure;
   }
 }
+
+namespace {
+
+/// --proxy, else https_proxy / HTTPS_PROXY — read here too when the rest comes from a
+/// credentials file (config::from_env() has read them otherwise, into `current`).
+result<net::proxy_options> proxy_for(const settings& flags, const net::proxy_options& current) {
+  net::proxy_options base = current;
+  if (!flags.credentials_file.empty()) {
+    auto from_env = net::proxy_options::from_env();
+    if (!from_env) return from_env;
+    base = std::move(*from_env);
+  }
+  if (flags.proxy.empty()) return base;
+  auto given = net::proxy_options::from_url(flags.proxy, base.no_proxy);
+  if (!given) return error_info{.code = given.error().code, .message = "--proxy: " + given.error().message};
+  return given;
+}
+
+}  // namespace
 
 result<config> resolve_config(const settings& flags) {
   const bool flag_credentials = !flags.api_key.empty() || !flags.client_id.empty() || !flags.access_token.empty();
@@ -75,6 +98,13 @@ result<config> resolve_config(const settings& flags) {
   }
   if (!flags.base_url.empty()) cfg.base_url = flags.base_url;
   if (!flags.ca_file.empty()) cfg.transport.tls.ca_file = flags.ca_file;
+  if (!flags.client_cert.empty()) cfg.transport.tls.client_certificate_file = flags.client_cert;
+  if (!flags.client_key.empty()) cfg.transport.tls.client_key_file = flags.client_key;
+  if (auto proxy = proxy_for(flags, cfg.transport.proxy); !proxy) {
+    return std::move(proxy).error();
+  } else {
+    cfg.transport.proxy = std::move(*proxy);
+  }
   if (!flags.rate_limit.empty()) {
     auto rate = limit::parse_rate_limit(flags.rate_limit);
     if (!rate) return error_info{.code = errc::invalid_argument, .message = "--rate-limit: " + rate.error().message};

@@ -35,6 +35,9 @@ struct settings {
   std::string client_secret;
   std::string access_token;
   std::string ca_file;
+  std::string client_cert;  ///< PEM chain (mutual TLS); its key's passphrase only from CODEX_CLIENT_KEY_PASSPHRASE
+  std::string client_key;
+  std::string proxy;        ///< http://[user:password@]host:port
   std::string rate_limit;
   std::string limiter;  ///< "local" or a Redis URL (limit::parse_limiter_url)
   std::string credentials_file;

@@ -28,6 +28,14 @@ void add_global_flags(CLI::App& app, codex::cli::settings& s) {
   app.add_option("--client-secret", s.client_secret, "Client secret");
   app.add_option("--access-token", s.access_token, "A Bearer token to use as is");
   app.add_option("--ca-file", s.ca_file, "PEM file of CAs to trust (default: CODEX_CA_FILE or the system store)");
+  app.add_option("--client-cert", s.client_cert,
+                 "Mutual TLS: PEM file of the client certificate chain (default: CODEX_CLIENT_CERT); an encrypted "
+                 "key's passphrase comes from CODEX_CLIENT_KEY_PASSPHRASE");
+  app.add_option("--client-key", s.client_key, "PEM file of the client certificate's key (default: CODEX_CLIENT_KEY, "
+                                               "else the --client-cert file)");
+  app.add_option("--proxy", s.proxy,
+                 "HTTP proxy to tunnel through (CONNECT), http://[user:password@]host:port (default: https_proxy / "
+                 "HTTPS_PROXY; no_proxy / NO_PROXY names hosts reached directly)");
   app.add_option("--rate-limit", s.rate_limit, "Client-side limit, e.g. 1000/60s (default: CODEX_RATE_LIMIT or 1000/60s)");
   app.add_option("--limiter", s.limiter,
                  "Where the rate limit is kept: local (default), or redis://host:port[/db] or unix:///path to share it "

@@ -6,6 +6,8 @@
 #include <codex/json/writer.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace codex::emulator {
@@ -67,6 +69,20 @@ std::string credentials_json(const std::string& base_url, const std::filesystem:
   return out;
 }
 
+namespace {
+
+/// The PEM text of the client CA file, or "" when there is none.
+std::string read_client_ca(const std::filesystem::path& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty()) throw std::runtime_error("cannot read the client CA file " + path.string());
+  return std::move(text).str();
+}
+
+}  // namespace
+
 emulator::emulator(emulator_options options) : options_(std::move(options)) {}
 
 emulator::~emulator() { stop(); }
@@ -91,7 +107,7 @@ void emulator::start() {
   server_opts.max_connections_per_address = options_.max_connections_per_address;
   service* api = service_.get();
   server_ = std::make_unique<https_server>(
-      server_opts, tls_identity{leaf.chain_pem, leaf.private_key_pem},
+      server_opts, tls_identity{leaf.chain_pem, leaf.private_key_pem, read_client_ca(options_.client_ca_file)},
       [api](net::codec::server_request& request, const request_context& context) {
         return api->handle(request, context);
       });

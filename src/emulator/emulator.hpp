@@ -25,6 +25,9 @@ struct emulator_options {
   std::chrono::milliseconds head_timeout = server_options{}.head_timeout;
   std::chrono::milliseconds body_timeout = server_options{}.body_timeout;
   std::size_t max_connections_per_address = server_options{}.max_connections_per_address;
+  /// Non-empty: mutual TLS — every connection must present a client certificate signed
+  /// by a CA of this PEM file (read by start(); unreadable: std::runtime_error).
+  std::filesystem::path client_ca_file;
 };
 
 /// Thread-safety: start() and stop() from one thread; the accessors from any thread

@@ -16,6 +16,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -88,6 +91,20 @@ admission admission_for(std::size_t open, std::size_t open_from_address, const s
   return admission::admit;
 }
 
+/// Mutual TLS: trust `ca_pem` for client certificates, name its CAs in the
+/// CertificateRequest, and refuse a handshake without a certificate that verifies.
+void require_client_certificates(asio::ssl::context& context, const std::string& ca_pem) {
+  context.add_certificate_authority(asio::buffer(ca_pem));  // throws std::system_error if not PEM
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())), BIO_free);
+  if (!bio) throw std::runtime_error("https_server: cannot read the client CA");
+  while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    SSL_CTX_add_client_CA(context.native_handle(), ca);  // copies the name
+    X509_free(ca);
+  }
+  ERR_clear_error();  // the loop ends on "no start line"
+  context.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+}
+
 asio::ssl::context make_tls_context(const tls_identity& identity) {
   asio::ssl::context context{asio::ssl::context::tls_server};
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -99,8 +116,10 @@ asio::ssl::context make_tls_context(const tls_identity& identity) {
   context.use_certificate_chain(asio::buffer(identity.certificate_chain_pem));
   context.use_private_key(asio::buffer(identity.private_key_pem), asio::ssl::context::pem);
   // TLS 1.2 session-id resumption needs a context id; TLS 1.3 tickets work without.
+  // (With client certificates it is required: OpenSSL refuses to resume otherwise.)
   static constexpr unsigned char session_context[] = "codex-emulator";
   SSL_CTX_set_session_id_context(context.native_handle(), session_context, sizeof session_context - 1);
+  if (!identity.client_ca_pem.empty()) require_client_certificates(context, identity.client_ca_pem);
   return context;
 }
 

@@ -45,10 +45,14 @@ struct request_context {
 using request_handler = std::function<response_plan(net::codec::server_request& request,
                                                     const request_context& context)>;
 
-/// The server's certificate chain and key, PEM.
+/// The server's certificate chain and key, PEM; and whom it asks for a certificate.
 struct tls_identity {
   std::string certificate_chain_pem;
   std::string private_key_pem;
+  /// Non-empty: mutual TLS. The handshake requires a client certificate that verifies
+  /// against these CA certificates (PEM, one or more); a client without one, or with
+  /// one from another CA, is refused with a TLS alert (and counted in handshake_failures).
+  std::string client_ca_pem;
 };
 
 struct server_options {

@@ -178,26 +178,53 @@ authority::~authority() = default;
 authority::authority(authority&&) noexcept = default;
 authority& authority::operator=(authority&&) noexcept = default;
 
-leaf_credentials authority::issue(std::string_view common_name, const subject_names& names) const {
-  const std::string san = alt_names(names);
+namespace {
+
+/// A leaf for `usage` ("serverAuth" with its names, or "clientAuth"), signed by the CA.
+leaf_credentials make_leaf(std::string_view common_name, X509* ca, EVP_PKEY* ca_key, const std::string& ca_pem,
+                           std::string_view usage, const std::string& san) {
   pkey_ptr key = generate_p256_key();
-  x509_ptr leaf = new_certificate(common_name, key.get(), state_->certificate.get());
+  x509_ptr leaf = new_certificate(common_name, key.get(), ca);
 
   X509V3_CTX context;
-  X509V3_set_ctx(&context, state_->certificate.get(), leaf.get(), nullptr, nullptr, 0);
+  X509V3_set_ctx(&context, ca, leaf.get(), nullptr, nullptr, 0);
   add_extension(leaf.get(), context, NID_basic_constraints, "critical,CA:FALSE");
   add_extension(leaf.get(), context, NID_key_usage, "critical,digitalSignature");
-  add_extension(leaf.get(), context, NID_ext_key_usage, "serverAuth");
-  add_extension(leaf.get(), context, NID_subject_alt_name, san);
+  add_extension(leaf.get(), context, NID_ext_key_usage, std::string(usage));
+  if (!san.empty()) add_extension(leaf.get(), context, NID_subject_alt_name, san);
   add_extension(leaf.get(), context, NID_subject_key_identifier, "hash");
   add_extension(leaf.get(), context, NID_authority_key_identifier, "keyid:always");
-  sign(leaf.get(), state_->key.get());
+  sign(leaf.get(), ca_key);
 
   leaf_credentials out;
   out.certificate_pem = certificate_to_pem(leaf.get());
-  out.chain_pem = out.certificate_pem + certificate_pem_;
+  out.chain_pem = out.certificate_pem + ca_pem;
   out.private_key_pem = private_key_to_pem(key.get());
   return out;
+}
+
+}  // namespace
+
+leaf_credentials authority::issue(std::string_view common_name, const subject_names& names) const {
+  return make_leaf(common_name, state_->certificate.get(), state_->key.get(), certificate_pem_, "serverAuth",
+                   alt_names(names));
+}
+
+leaf_credentials authority::issue_client(std::string_view common_name) const {
+  return make_leaf(common_name, state_->certificate.get(), state_->key.get(), certificate_pem_, "clientAuth", {});
+}
+
+std::string encrypt_private_key(std::string_view private_key_pem, std::string_view passphrase) {
+  bio_ptr in{BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size()))};
+  check(in != nullptr, "reading a private key");
+  pkey_ptr key{PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr)};
+  check(key != nullptr, "parsing a private key");
+  bio_ptr out = new_memory_bio();
+  std::string pass(passphrase);
+  check(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), pass.data(), static_cast<int>(pass.size()),
+                                      nullptr, nullptr) == 1,
+        "writing an encrypted private key");
+  return drain(out.get());
 }
 
 namespace {

@@ -48,11 +48,19 @@ class authority {
   /// (at least one name is required), with a random serial.
   leaf_credentials issue(std::string_view common_name, const subject_names& names) const;
 
+  /// Generates a key and a clientAuth leaf certificate signed by this CA (mutual TLS:
+  /// what a client presents), with a random serial.
+  leaf_credentials issue_client(std::string_view common_name) const;
+
  private:
   struct state;
   std::unique_ptr<state> state_;
   std::string certificate_pem_;
 };
+
+/// The PEM private key `private_key_pem`, encrypted (PKCS#8, AES-256-CBC) with
+/// `passphrase`: how a client key is often stored.
+std::string encrypt_private_key(std::string_view private_key_pem, std::string_view passphrase);
 
 /// Writes `contents` to `path` atomically with permission bits `mode` (0600 by
 /// default: credentials): the data goes to a temporary file in the same directory,

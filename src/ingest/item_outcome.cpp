@@ -46,6 +46,10 @@ const char* errc_name(const std::error_code& code) {
     case errc::journal_damaged: return "journal_damaged";
     case errc::job_locked: return "job_locked";
     case errc::file_error: return "file_error";
+    case errc::proxy_unreachable: return "proxy_unreachable";
+    case errc::proxy_auth_required: return "proxy_auth_required";
+    case errc::proxy_refused: return "proxy_refused";
+    case errc::client_certificate_rejected: return "client_certificate_rejected";
   }
   return "error";
 }
@@ -115,6 +119,7 @@ bool is_transient_batch_failure(const error_info& failure) noexcept {
   switch (static_cast<errc>(failure.code.value())) {
     case errc::resolve_failed:
     case errc::connect_failed:
+    case errc::proxy_unreachable:
     case errc::tls_handshake_failed:
     case errc::connection_closed:
     case errc::connection_reset:

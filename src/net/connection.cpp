@@ -12,6 +12,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include <array>
@@ -20,14 +21,18 @@ namespace codex::net {
 namespace {
 
 constexpr std::size_t initial_read_buffer = 16 * 1024;
+/// A proxy's answer to CONNECT is a status line and a few headers.
+constexpr std::size_t max_connect_response_header = 16 * 1024;
 
 }  // namespace
 
-connection::connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin)
+connection::connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin,
+                       const proxy_route* proxy)
     : strand_(asio::make_strand(executor)),
       on_strand_(asio::bind_executor(strand_, asio::experimental::as_tuple(asio::use_awaitable))),
       tls_(tls),
       origin_(origin),
+      proxy_(proxy),
       host_header_(origin.authority()),
       // The I/O objects keep the plain executor (its type-erased copies stay small);
       // what serialises them is that every completion is bound to the strand.
@@ -53,21 +58,21 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   if (!strand_.running_in_this_thread()) co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
   busy_ = true;
   timed_out_ = false;
-  auto fail = [&](std::error_code ec) {
+  auto fail = [&](error_info failure) {
     reusable_ = false;
     busy_ = false;
-    outcome.response = ec;
+    outcome.response = std::move(failure);
     return std::move(outcome);
   };
-  if (clock::now() >= deadline) co_return fail(make_error_code(errc::timeout));
+  if (clock::now() >= deadline) co_return fail({.code = make_error_code(errc::timeout)});
   arm_watchdog(deadline);
 
   if (!connected_) {
-    if (auto ec = co_await connect()) co_return fail(ec);
+    if (auto failure = co_await connect(); failure.code) co_return fail(std::move(failure));
   }
 
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(write_buffer_), asio::buffer(request->body)};
-  if (auto [ec, written] = co_await asio::async_write(stream_, buffers, on_strand_); ec) co_return fail(classify(ec));
+  if (auto [ec, written] = co_await asio::async_write(stream_, buffers, on_strand_); ec) co_return fail({.code = classify(ec)});
 
   codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header},
                                 request->method == http_method::head);
@@ -85,7 +90,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
     read_end_ += n;
   }
   outcome.response_started = started;
-  if (ec) co_return fail(ec);
+  if (ec) co_return fail({.code = ec});
   finish_response(reader);
 
   if (requests_completed_++ == 0) tls_.remember_session(stream_.native_handle());
@@ -95,15 +100,35 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   co_return outcome;
 }
 
-asio::awaitable<std::error_code> connection::connect() {
+asio::awaitable<error_info> connection::connect() {
+  if (proxy_ != nullptr) {
+    if (auto failure = co_await open_tunnel(); failure.code) co_return failure;
+  } else if (auto ec = co_await connect_socket(origin_.host, origin_.port, origin_.host_is_ip())) {
+    co_return error_info{.code = ec};
+  }
+  // Through a tunnel too, TLS is with the origin: SNI and the host check name it.
+  if (auto prepare_ec = tls_.prepare(stream_.native_handle(), origin_.host, origin_.host_is_ip()))
+    co_return error_info{.code = prepare_ec};
+  auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::client, on_strand_);
+  if (ec) {
+    if (timed_out_) co_return error_info{.code = make_error_code(errc::timeout)};
+    if (ec == asio::error::operation_aborted) co_return error_info{.code = make_error_code(errc::cancelled)};
+    co_return error_info{.code = make_error_code(tls_context::classify_handshake_failure(stream_.native_handle(), ec))};
+  }
+  session_resumed_ = SSL_session_reused(stream_.native_handle()) == 1;
+  connected_ = true;
+  co_return error_info{};
+}
+
+asio::awaitable<std::error_code> connection::connect_socket(const std::string& host, std::uint16_t port,
+                                                            bool host_is_ip) {
   auto& socket = stream_.next_layer();
   std::error_code ec;
-  if (origin_.host_is_ip()) {
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(origin_.host), origin_.port);
+  if (host_is_ip) {
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);
     std::tie(ec) = co_await socket.async_connect(endpoint, on_strand_);
   } else {
-    auto [resolve_ec, endpoints] =
-        co_await resolver_.async_resolve(origin_.host, std::to_string(origin_.port), on_strand_);
+    auto [resolve_ec, endpoints] = co_await resolver_.async_resolve(host, std::to_string(port), on_strand_);
     if (resolve_ec) co_return timed_out_ ? make_error_code(errc::timeout) : make_error_code(errc::resolve_failed);
     std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, on_strand_);
   }
@@ -113,18 +138,52 @@ asio::awaitable<std::error_code> connection::connect() {
                                                                          : typed;
   }
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-
-  if (auto prepare_ec = tls_.prepare(stream_.native_handle(), origin_.host, origin_.host_is_ip()))
-    co_return prepare_ec;
-  std::tie(ec) = co_await stream_.async_handshake(asio::ssl::stream_base::client, on_strand_);
-  if (ec) {
-    if (timed_out_) co_return make_error_code(errc::timeout);
-    if (ec == asio::error::operation_aborted) co_return make_error_code(errc::cancelled);
-    co_return make_error_code(tls_context::classify_handshake_failure(stream_.native_handle()));
-  }
-  session_resumed_ = SSL_session_reused(stream_.native_handle()) == 1;
-  connected_ = true;
   co_return std::error_code{};
+}
+
+asio::awaitable<error_info> connection::open_tunnel() {
+  const std::string where = "proxy " + proxy_->authority;
+  if (auto ec = co_await connect_socket(proxy_->host, proxy_->port, proxy_->host_is_ip)) {
+    // The proxy's failure, not the origin's: a code of its own (retried as connect_failed is).
+    if (ec == errc::resolve_failed || ec == errc::connect_failed)
+      co_return error_info{.code = make_error_code(errc::proxy_unreachable),
+                           .message = where + (ec == errc::resolve_failed ? " did not resolve" : " refused or unreachable")};
+    co_return error_info{.code = ec, .message = "connecting to " + where};
+  }
+  std::string request;
+  append_connect_request(origin_, *proxy_, request);
+  auto [write_ec, written] = co_await asio::async_write(stream_.next_layer(), asio::buffer(request), on_strand_);
+  OPENSSL_cleanse(request.data(), request.size());  // it may hold the proxy's credentials
+  if (write_ec) co_return error_info{.code = classify(write_ec), .message = "sending CONNECT to " + where};
+
+  codec::response_reader reader({.max_body = 0, .max_header = max_connect_response_header}, /*head_request=*/true);
+  if (auto ec = co_await read_connect_response(reader)) {
+    // A proxy that hangs up instead of answering refuses the tunnel, in effect.
+    if (ec == errc::connection_closed || ec == errc::connection_reset)
+      co_return error_info{.code = make_error_code(errc::proxy_refused),
+                           .message = where + " closed the connection without answering CONNECT"};
+    co_return error_info{.code = ec, .message = "reading the answer of " + where + " to CONNECT"};
+  }
+  const int status = reader.release().status;
+  if (auto checked = check_connect_status(status, *proxy_, origin_); !checked) co_return std::move(checked).error();
+  // The origin speaks first only after our ClientHello: bytes already here are the proxy's error.
+  if (read_begin_ != read_end_)
+    co_return error_info{.code = make_error_code(errc::protocol_error), .message = where + " sent bytes after its 2xx to CONNECT"};
+  read_begin_ = read_end_ = 0;
+  co_return error_info{};
+}
+
+asio::awaitable<std::error_code> connection::read_connect_response(codec::response_reader& reader) {
+  bool started = false;
+  std::error_code ec;
+  while (!ec && !reader.done()) {
+    if (feed_buffered(reader, started, ec)) continue;
+    auto [read_ec, n] = co_await stream_.next_layer().async_read_some(
+        asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_), on_strand_);
+    if (read_ec) co_return classify(read_ec);
+    read_end_ += n;
+  }
+  co_return ec;
 }
 
 bool connection::feed_buffered(codec::response_reader& reader, bool& started, std::error_code& ec) {
@@ -203,6 +262,9 @@ void connection::on_watchdog(std::uint64_t generation) {
 std::error_code connection::classify(const std::error_code& io_error) const {
   if (timed_out_) return make_error_code(errc::timeout);
   if (io_error == asio::error::operation_aborted) return make_error_code(errc::cancelled);
+  // TLS 1.3: a server's refusal of our client certificate (or its absence) comes with
+  // the first read, after the client's side of the handshake completed.
+  if (tls_context::is_client_certificate_alert(io_error)) return make_error_code(errc::client_certificate_rejected);
   if (io_error == asio::error::eof || io_error == asio::ssl::error::stream_truncated)
     return make_error_code(errc::connection_closed);
   if (io_error == asio::error::connection_reset || io_error == asio::error::broken_pipe ||

@@ -2,6 +2,7 @@
 // One keep-alive TLS connection of the pool, and the exchange of one request on it.
 
 #include "net/http_codec.hpp"
+#include "net/proxy.hpp"
 #include "net/tls_context.hpp"
 
 #include <codex/net/http_message.hpp>
@@ -51,7 +52,10 @@ class connection : public std::enable_shared_from_this<connection> {
 
   using strand_type = asio::strand<asio::io_context::executor_type>;
 
-  connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin);
+  /// `proxy`: the CONNECT tunnel to go through, or null (direct). Like `tls` and
+  /// `origin`, it must outlive the connection (the transport owns all three).
+  connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin,
+             const proxy_route* proxy = nullptr);
   ~connection();
 
   /// Connects if needed, writes the request and reads one response, all before
@@ -81,7 +85,16 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
-  asio::awaitable<std::error_code> connect();
+  /// Opens the TCP connection (through the proxy's tunnel when there is one) and does
+  /// the TLS handshake with the origin.
+  asio::awaitable<error_info> connect();
+  /// TCP to `host`:`port` (resolved unless an IP literal).
+  asio::awaitable<std::error_code> connect_socket(const std::string& host, std::uint16_t port, bool host_is_ip);
+  /// TCP to the proxy, CONNECT to the origin, the proxy's answer read (its head only: a
+  /// 2xx answer to CONNECT has no body). The socket is then the origin's.
+  asio::awaitable<error_info> open_tunnel();
+  /// Reads the proxy's answer to CONNECT into `reader`.
+  asio::awaitable<std::error_code> read_connect_response(codec::response_reader& reader);
   /// Feeds the buffered bytes to the reader; true when that made progress (or failed:
   /// `ec`), false when more must be read — room for it has been made.
   bool feed_buffered(codec::response_reader& reader, bool& started, std::error_code& ec);
@@ -99,6 +112,7 @@ class connection : public std::enable_shared_from_this<connection> {
   on_strand_token on_strand_;  ///< every operation's completion token: resumes on the strand
   tls_context& tls_;
   const url& origin_;
+  const proxy_route* proxy_;
   std::string host_header_;
   asio::ip::tcp::resolver resolver_;
   tls_stream stream_;

@@ -1,13 +1,72 @@
 #include "net/tls_context.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include <asio/ssl/error.hpp>
+
+#include <cstring>
 
 namespace codex::net {
 namespace {
 
 [[noreturn]] void throw_config_error(std::string message) {
   throw codex::error(error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)});
+}
+
+/// OpenSSL's passphrase callback: copies the key's passphrase (a secret) into its buffer.
+int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user_data) {
+  const auto* passphrase = static_cast<const auth::secret*>(user_data);
+  const std::string_view value = passphrase->reveal();
+  if (value.size() > static_cast<std::size_t>(size)) return -1;
+  std::memcpy(buffer, value.data(), value.size());
+  return static_cast<int>(value.size());
+}
+
+/// Loads the client certificate chain and its key into `ctx`. Every message names the
+/// file, never the passphrase.
+void load_client_certificate(SSL_CTX* ctx, const tls_options& options) {
+  const std::string& chain = options.client_certificate_file;
+  const std::string& key = options.client_key_file.empty() ? chain : options.client_key_file;
+  if (chain.empty()) {
+    if (!options.client_key_file.empty()) throw_config_error("client_key_file " + key + " given without client_certificate_file");
+    return;
+  }
+  ERR_clear_error();
+  if (SSL_CTX_use_certificate_chain_file(ctx, chain.c_str()) != 1)
+    throw_config_error("cannot load the client certificate chain from " + chain + " (unreadable, or not PEM)");
+  // The callback reads the passphrase only while the key loads; it is unset right after,
+  // so the context keeps no pointer to the options.
+  SSL_CTX_set_default_passwd_cb(ctx, passphrase_callback);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, const_cast<auth::secret*>(&options.client_key_passphrase));
+  const int loaded = SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_default_passwd_cb(ctx, nullptr);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
+  if (loaded != 1) {
+    ERR_clear_error();
+    throw_config_error("cannot load the client key from " + key +
+                       " (unreadable, not PEM, or encrypted and the passphrase is missing or wrong)");
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    throw_config_error("the client key in " + key + " does not match the certificate in " + chain);
+  }
+}
+
+/// Alerts by which a server says that it wanted a client certificate, or refused ours.
+bool is_client_certificate_reason(unsigned long reason) noexcept {
+  switch (reason) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED: return true;
+    default: return false;
+  }
 }
 
 }  // namespace
@@ -34,6 +93,7 @@ tls_context::tls_context(const tls_options& options)
     if (ec) throw_config_error("cannot load the system trust store");
   }
   context_.set_verify_mode(verify_peer_ ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  load_client_certificate(ctx, options);
 }
 
 std::error_code tls_context::prepare(SSL* ssl, const std::string& host, bool host_is_ip) {
@@ -55,13 +115,18 @@ std::error_code tls_context::prepare(SSL* ssl, const std::string& host, bool hos
   return {};
 }
 
-errc tls_context::classify_handshake_failure(SSL* ssl) noexcept {
+errc tls_context::classify_handshake_failure(SSL* ssl, const std::error_code& ec) noexcept {
   switch (SSL_get_verify_result(ssl)) {
-    case X509_V_OK: return errc::tls_handshake_failed;
+    case X509_V_OK: return is_client_certificate_alert(ec) ? errc::client_certificate_rejected : errc::tls_handshake_failed;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH: return errc::host_name_mismatch;
     default: return errc::certificate_rejected;
   }
+}
+
+bool tls_context::is_client_certificate_alert(const std::error_code& ec) noexcept {
+  return ec.category() == asio::error::get_ssl_category() &&
+         is_client_certificate_reason(ERR_GET_REASON(static_cast<unsigned long>(ec.value())));
 }
 
 void tls_context::remember_session(SSL* ssl) {

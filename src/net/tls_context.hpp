@@ -21,7 +21,9 @@ namespace codex::net {
 /// Thread-safe: configured once at construction; the session slot has its own lock.
 class tls_context {
  public:
-  /// Throws codex::error (invalid_argument) when a CA file or directory cannot be loaded.
+  /// Throws codex::error (invalid_argument) when a CA file or directory cannot be
+  /// loaded, or the client certificate or key cannot (unreadable, not PEM, a wrong or
+  /// missing passphrase, a key that is not the certificate's): the message names the file.
   explicit tls_context(const tls_options& options);
 
   asio::ssl::context& native() noexcept { return context_; }
@@ -31,8 +33,15 @@ class tls_context {
   /// Returns a typed error when OpenSSL refuses the settings.
   std::error_code prepare(SSL* ssl, const std::string& host, bool host_is_ip);
 
-  /// Classifies a failed handshake from the verification result OpenSSL recorded.
-  static errc classify_handshake_failure(SSL* ssl) noexcept;
+  /// Classifies a failed handshake (`ec`: its error) from the verification result
+  /// OpenSSL recorded, and the alert the server sent: client_certificate_rejected when
+  /// it wanted a client certificate or refused ours.
+  static errc classify_handshake_failure(SSL* ssl, const std::error_code& ec) noexcept;
+
+  /// Whether `ec` is the alert of a server that wanted a client certificate or refused
+  /// ours. With TLS 1.3 it arrives after the client's side of the handshake is done,
+  /// with the first read.
+  static bool is_client_certificate_alert(const std::error_code& ec) noexcept;
 
   /// Keeps the connection's session for the next connection to this origin, if
   /// resumable (TLS 1.3 tickets arrive with the first read, so call after one).

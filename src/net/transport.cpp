@@ -5,6 +5,7 @@
 #include "net/connection.hpp"
 #include "net/http_codec.hpp"
 #include "net/pool_rules.hpp"
+#include "net/proxy.hpp"
 #include "net/tls_context.hpp"
 
 #include <asio/bind_executor.hpp>
@@ -56,6 +57,14 @@ bool may_stay_on_connection_strand(const asio::any_io_executor& caller) {
   return target_of<io_executor>(caller) != nullptr || target_of<tracked_io_executor>(caller) != nullptr;
 }
 
+/// The proxy route of `origin`, or none; a malformed proxy URL is a configuration
+/// error, thrown at construction as the base URL's are.
+std::optional<proxy_route> route_or_throw(const proxy_options& options, const url& origin) {
+  auto route = route_for(options, origin);
+  if (!route) throw codex::error(std::move(route).error());
+  return std::move(*route);
+}
+
 /// A caller waiting for the pool: it is handed either an idle connection or the
 /// right to open a new one (a null connection with the open slot counted for it).
 struct pool_waiter {
@@ -73,7 +82,8 @@ struct transport::impl {
         options(std::move(opts)),
         limits{.max_connections = options.max_connections, .idle_timeout = options.idle_timeout,
                .max_age = options.max_connection_age},
-        tls(options.tls) {}
+        tls(options.tls),
+        proxy(route_or_throw(options.proxy, origin)) {}
 
   asio::io_context::executor_type executor;
   const url origin;
@@ -81,6 +91,7 @@ struct transport::impl {
   const transport_options options;
   const pool::limits limits;
   tls_context tls;
+  const std::optional<proxy_route> proxy;  ///< none: connections go direct
 
   std::mutex mutex;
   std::vector<connection_ptr> idle;  // most recently used last: reused first, while warm
@@ -99,7 +110,7 @@ struct transport::impl {
 
   connection_ptr open_new() {
     connections_opened.fetch_add(1, std::memory_order_relaxed);
-    return std::make_shared<connection>(executor, tls, origin);
+    return std::make_shared<connection>(executor, tls, origin, proxy ? &*proxy : nullptr);
   }
 
   /// What the pool has for a caller right now: an idle connection, the right to open
@@ -243,7 +254,9 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
       continue;
     }
     error_info failure = std::move(outcome.response).error();
+    std::string detail = std::move(failure.message);  // e.g. which proxy, and its status
     failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " failed";
+    if (!detail.empty()) failure.message += ": " + detail;
     co_return failure;
   }
 }

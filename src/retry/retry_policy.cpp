@@ -22,6 +22,7 @@ retry_class classify_transport(const std::error_code& error) noexcept {
     // Nothing reached the server.
     case errc::resolve_failed:
     case errc::connect_failed:
+    case errc::proxy_unreachable:  // the proxy may be restarting, as a server may
     case errc::tls_handshake_failed:
       return retry_class::always;
     // The request may have been executed.

@@ -71,8 +71,9 @@ test_server::test_server(handler on_request, test_server_options options) {
   }
   options.server.host = "127.0.0.1";
   options.server.port = 0;
-  server_ = std::make_unique<emulator::https_server>(std::move(options.server),
-                                                     identity_for(options.certificate, trusted),
+  emulator::tls_identity identity = identity_for(options.certificate, trusted);
+  identity.client_ca_pem = std::move(options.client_ca_pem);
+  server_ = std::make_unique<emulator::https_server>(std::move(options.server), std::move(identity),
                                                      std::move(on_request));
   server_->start();
 }

@@ -20,6 +20,8 @@ enum class server_certificate {
 
 struct test_server_options {
   server_certificate certificate = server_certificate::trusted;
+  /// Non-empty: mutual TLS, requiring a client certificate signed by these CAs (PEM).
+  std::string client_ca_pem;
   /// Threads, timeouts, limits; host and port are those of the listening socket.
   emulator::server_options server{};
 };
