@@ -206,9 +206,11 @@ void append_connect_request(const url& origin, const proxy_route& route, std::st
 result<void> check_connect_status(int status, const proxy_route& route, const url& origin) {
   if (status >= 200 && status <= 299) return {};
   const std::string where = "proxy " + route.authority + " (tunnel to " + origin.authority() + ")";
-  if (status == 407)
+  // 401 too: before the tunnel exists only the proxy can ask for credentials, and some
+  // proxies (tinyproxy 1.11) answer wrong ones with 401 rather than 407.
+  if (status == 407 || status == 401)
     return proxy_error(errc::proxy_auth_required,
-                       where + ": HTTP 407, " + (route.authorization.empty() ? "no proxy credentials configured"
+                       where + ": HTTP " + std::to_string(status) + ", " + (route.authorization.empty() ? "no proxy credentials configured"
                                                                             : "the proxy credentials were refused"));
   return proxy_error(errc::proxy_refused, where + " refused the tunnel: HTTP " + std::to_string(status));
 }

@@ -53,7 +53,8 @@ result<std::optional<proxy_route>> route_for(const proxy_options& options, const
 void append_connect_request(const url& origin, const proxy_route& route, std::string& out);
 
 /// What the proxy's answer to CONNECT means: success for 2xx; errc::proxy_auth_required
-/// for 407, errc::proxy_refused for any other status, with a message naming the proxy,
+/// for 407 (and 401, which some proxies send for wrong credentials), errc::proxy_refused
+/// for any other status, with a message naming the proxy,
 /// the origin and the status.
 result<void> check_connect_status(int status, const proxy_route& route, const url& origin);
 

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <asio/ssl/error.hpp>
@@ -44,7 +45,10 @@ void load_client_certificate(SSL_CTX* ctx, const tls_options& options) {
   SSL_CTX_set_default_passwd_cb(ctx, nullptr);
   SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
   if (loaded != 1) {
+    // OpenSSL checks the key against the certificate as it loads it.
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
     ERR_clear_error();
+    if (mismatch) throw_config_error("the client key in " + key + " does not match the certificate in " + chain);
     throw_config_error("cannot load the client key from " + key +
                        " (unreadable, not PEM, or encrypted and the passphrase is missing or wrong)");
   }

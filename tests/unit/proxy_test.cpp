@@ -155,6 +155,7 @@ TEST_CASE("CONNECT status: 2xx opens the tunnel; 407 and others are typed, named
   CHECK(auth.error().code == errc::proxy_auth_required);
   CHECK(auth.error().message.find("proxy:3128") != std::string::npos);
   CHECK(auth.error().message.find("refused") != std::string::npos);
+  CHECK(check_connect_status(401, route, api).error().code == errc::proxy_auth_required);  // tinyproxy, wrong credentials
   for (int status : {403, 502, 503, 301}) {
     auto refused = check_connect_status(status, route, api);
     REQUIRE_FALSE(refused);
