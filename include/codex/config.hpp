@@ -23,6 +23,8 @@ namespace codex {
 struct config {
   /// The API's base URL; must be https.
   std::string base_url = "https://api.codex.dev/v1";
+  /// Who the client is: an API key, client credentials, an access token, or (the
+  /// default) none — public documents only.
   codex::credentials credentials = anonymous_credentials{};
   /// The client-side limit for this credential, shared by every client of it in the
   /// process. Default: the contract's 1,000 requests per minute.
@@ -35,12 +37,18 @@ struct config {
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
   /// Cap on one attempt's exchange.
   std::chrono::milliseconds attempt_timeout = std::chrono::seconds(20);
+  /// When a failed attempt is retried and how long the call waits first. Default: 4
+  /// attempts within 60 s, capped exponential backoff with full jitter.
   retry::retry_options retry;
+  /// The client's allowance of retries. Default: 100, plus 0.1 per success, at least
+  /// 10 a second.
   retry::retry_budget_options retry_budget;
   /// Token refresh timing (client credentials only).
   auth::token_cache_options token;
   /// One POST /auth/token may take this long.
   std::chrono::milliseconds token_fetch_timeout = std::chrono::seconds(10);
+  /// The connection pool: TLS trust and client certificate, proxy, pool size, idle
+  /// timeout, maximum connection age, response limits.
   net::transport_options transport;
   /// Receives a report per call and scrubbed log lines. May be null.
   std::shared_ptr<codex::observer> observer;

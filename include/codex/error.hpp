@@ -80,7 +80,7 @@ errc errc_from_status(int status) noexcept;
 /// Everything known about a failure. Never holds a secret: messages that may carry
 /// caller data pass through the log scrubber before they are stored here.
 struct error_info {
-  std::error_code code;
+  std::error_code code;              ///< what failed, as a codex::errc: compare with `code == codex::errc::not_found`
   int http_status = 0;               ///< 0 when no response was received
   std::string service_code;          ///< the service's "error" field, e.g. "invalid_token"
   std::string message;               ///< for people
@@ -95,9 +95,13 @@ struct error_info {
 /// `e.code() == codex::errc::not_found` works.
 class error : public std::system_error {
  public:
+  /// An exception carrying `info`; code() is info.code. May throw std::bad_alloc.
   explicit error(error_info info);
+  /// Everything known about the failure.
   const error_info& info() const noexcept { return info_; }
+  /// info().http_status: 0 when no response was received.
   int http_status() const noexcept { return info_.http_status; }
+  /// info().request_id: the failed response's X-Request-Id, empty if none.
   const std::string& request_id() const noexcept { return info_.request_id; }
   /// info().describe(), without std::system_error's repeated ": <code message>" suffix.
   const char* what() const noexcept override { return what_.c_str(); }

@@ -39,9 +39,9 @@ struct transport_options {
 
 /// Counters, for tests and metrics. A snapshot; each is monotonic.
 struct transport_stats {
-  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_opened = 0; ///< connections the pool began to open (those that failed to connect included)
   std::uint64_t sessions_resumed = 0;   ///< TLS handshakes that resumed a cached session
-  std::uint64_t requests_sent = 0;
+  std::uint64_t requests_sent = 0;      ///< exchanges begun on a connection, resends included
   std::uint64_t stale_retries = 0;      ///< requests resent on a fresh connection after a reused one had been closed by the server
 };
 
@@ -63,8 +63,11 @@ struct transport_stats {
 /// is_valid_field_value).
 class transport {
  public:
+  /// The clock of send()'s deadline.
   using clock = std::chrono::steady_clock;
 
+  /// A transport to `origin` (its host and port; path_prefix is the caller's to use in
+  /// targets) that opens no connection until the first send(). Throws as said above.
   transport(asio::any_io_executor executor, url origin, transport_options options = {});
   ~transport();
   transport(const transport&) = delete;
@@ -79,7 +82,9 @@ class transport {
   asio::awaitable<result<http_response>> send(http_request request, clock::time_point deadline,
                                               bool retry_if_unsent = false);
 
+  /// The origin the transport was made for.
   const url& origin() const noexcept;
+  /// A snapshot of the counters. Thread-safe.
   transport_stats stats() const noexcept;
   /// Closes idle connections; in-flight exchanges finish normally.
   void close_idle();
