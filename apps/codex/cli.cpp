@@ -100,6 +100,10 @@ result<config> resolve_config(const settings& flags) {
   if (!flags.ca_file.empty()) cfg.transport.tls.ca_file = flags.ca_file;
   if (!flags.client_cert.empty()) cfg.transport.tls.client_certificate_file = flags.client_cert;
   if (!flags.client_key.empty()) cfg.transport.tls.client_key_file = flags.client_key;
+  // The passphrase never comes from a flag (other users see the process list).
+  if (const char* passphrase = std::getenv("CODEX_CLIENT_KEY_PASSPHRASE");
+      passphrase != nullptr && *passphrase != '\0' && cfg.transport.tls.client_key_passphrase.empty())
+    cfg.transport.tls.client_key_passphrase = secret(passphrase);
   if (auto proxy = proxy_for(flags, cfg.transport.proxy); !proxy) {
     return std::move(proxy).error();
   } else {
