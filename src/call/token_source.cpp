@@ -70,7 +70,9 @@ class token_fetcher {
         co_await drive(call_job(plan, std::move(report), std::move(request), path_at, path.size(), resources_, self));
     if (!outcome) {
       error_info failure = std::move(outcome).error();
-      failure.message = "token request failed: " + failure.code.message();
+      // The cause stays in the message (a proxy that wants credentials, a refused client
+      // certificate): the code says only that no token could be had.
+      failure.message = "token request failed (" + failure.code.message() + "): " + failure.message;
       failure.code = make_error_code(errc::token_unavailable);
       co_return failure;
     }

@@ -5,6 +5,7 @@
 // restart at the same address (the data is gone, as after a restart without disk).
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -89,20 +90,6 @@ class redis_server {
     std::vector<std::string> env;
     if (const char* path = std::getenv("PATH")) env.push_back(std::string("PATH=") + path);
     return env;
-  }
-
-  static std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
   }
 
   std::string socket_path() const { return (dir_.path / "redis.sock").string(); }

@@ -4,6 +4,7 @@
 // CONNECT to a file the test reads; killed (SIGKILL) or stopped when the test is done.
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -95,20 +96,6 @@ class tinyproxy_server {
     return env;
   }
 
-  /// A port the kernel just handed out (bound, read back, closed): free for the proxy
-  /// in practice, as redis_server does.
-  static std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
-  }
 
   bool accepts() const {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
