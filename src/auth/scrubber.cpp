@@ -181,12 +181,14 @@ class scrubber {
     pos_ = end;  // a closing quote is copied by the main loop
   }
 
-  // After "Bearer ", "Basic " (letters then one blank, followed by something) at `at`;
-  // `at` itself when there is no scheme.
+  // After "Bearer ", "Basic " (1 to 20 letters then one blank, followed by something) at
+  // `at`; `at` itself when there is no scheme. Letters only: a word with digits is the
+  // credential itself ("Authorization: Y2R4X… note" kept a Basic credential as its
+  // "scheme": found by fuzz/scrubber).
   std::size_t scheme_end(std::size_t at, char quote) const {
-    const std::size_t word = run_length(text_, at, [](char c) noexcept { return is_alnum(c); });
+    const std::size_t word = run_length(text_, at, is_letter);
     const std::size_t after = at + word;
-    if (word > 0 && after + 1 < text_.size() && text_[after] == ' ' && text_[after + 1] != ' ' &&
+    if (word > 0 && word <= 20 && after + 1 < text_.size() && text_[after] == ' ' && text_[after + 1] != ' ' &&
         (quote ? text_[after + 1] != quote : !ends_value(text_[after + 1])))
       return after + 1;
     return at;

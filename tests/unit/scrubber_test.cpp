@@ -163,3 +163,12 @@ TEST_CASE("what follows a replaced credential is read as a new word", "[scrubber
   CHECK(scrub(scrub(text)) == scrub(text));
   CHECK(scrub(api_key + "-password=hunter2") == "cdx_0123***-password=***");
 }
+
+// Found by fuzz/scrubber: any word before a blank passed for an auth scheme and was kept,
+// a credential with no scheme in front of it too.
+TEST_CASE("only a word of letters is kept as an authorization scheme", "[scrubber]") {
+  CHECK(scrub("Authorization: " + basic + " and more") == "Authorization: *** and more");
+  CHECK(scrub("Authorization: s3cr3tt0k3n and more") == "Authorization: *** and more");
+  CHECK(scrub("Authorization: Bearer s3cr3t") == "Authorization: Bearer ***");
+  CHECK(scrub("authorization=Basic " + basic) == "authorization=Basic ***");
+}
