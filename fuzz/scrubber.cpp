@@ -88,7 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string with_credential =
       std::string(text.substr(0, at)) + " " + c.text + " " + std::string(text.substr(at));
   const std::string out = auth::scrub(with_credential);
-  if (occurrences(out, c.secret) > occurrences(text, c.secret)) std::fprintf(stderr, "leaked: %s\n", out.c_str());
+  if (occurrences(out, c.secret) > occurrences(text, c.secret))
+    std::fprintf(stderr, "leaked: %s\nfrom: %s\n", fuzz::escaped(out).c_str(), fuzz::escaped(with_credential).c_str());
   FUZZ_CHECK(occurrences(out, c.secret) <= occurrences(text, c.secret));
   FUZZ_CHECK(auth::scrub(out) == out);
   return 0;

@@ -28,6 +28,22 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
 
+/// `text` C-escaped (octal escapes, as libFuzzer prints inputs), for reports.
+inline std::string escaped(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '\\' && c != '"') {
+      out += c;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", byte);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 /// A copy with the padding the transport gives response bodies: decoded in place.
 inline std::string padded(std::string_view text) {
   std::string out;
