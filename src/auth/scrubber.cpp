@@ -170,6 +170,9 @@ class scrubber {
     if (pos_ < text_.size() && (text_[pos_] == '"' || text_[pos_] == '\'')) {
       quote = text_[pos_];
       out_ += text_[pos_++];
+      // A quoted sensitive key is no value ("token: \"client_secret\": \"x\""): masking
+      // it would leave its own value behind. The main loop masks that one instead.
+      if (const auto key = sensitive_field(pos_); key && key->quoted_name) return;
     }
     if (keep_scheme) {
       const std::size_t after = scheme_end(pos_, quote);

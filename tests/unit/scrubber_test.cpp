@@ -172,3 +172,13 @@ TEST_CASE("only a word of letters is kept as an authorization scheme", "[scrubbe
   CHECK(scrub("Authorization: Bearer s3cr3t") == "Authorization: Bearer ***");
   CHECK(scrub("authorization=Basic " + basic) == "authorization=Basic ***");
 }
+
+// Found by fuzz/scrubber: a quoted sensitive key taken for the quoted value of the name
+// before it was masked, and its own value was not.
+TEST_CASE("a quoted sensitive key after a sensitive name keeps its own value masked", "[scrubber]") {
+  CHECK(scrub("token: \"client_secret\": \"875eb33f42\"") == "token: \"client_secret\": \"***\"");
+  CHECK(scrub("token: \"title\": \"x\"") == "token: \"***\": \"x\"");
+  const std::string once = scrub("password='api_key': 'k1'");
+  CHECK(once == "password='api_key': '***'");
+  CHECK(scrub(once) == once);
+}
