@@ -216,8 +216,12 @@ class scrubber {
     if (!inner || inner->value_at <= end) return end;
     std::size_t value = inner->value_at;
     if (value < text_.size() && (text_[value] == '"' || text_[value] == '\'')) {
-      const std::size_t close = quoted_end(value + 1, text_[value]);
-      return close < text_.size() ? close + 1 : close;
+      // Through the closing quote and on to where a bare value ends, so that the mask
+      // is followed by what ends a value and a second pass masks the same span.
+      std::size_t end_of_quoted = quoted_end(value + 1, text_[value]);
+      if (end_of_quoted < text_.size()) ++end_of_quoted;
+      while (end_of_quoted < text_.size() && !ends_value(text_[end_of_quoted])) ++end_of_quoted;
+      return end_of_quoted;
     }
     if (iends_with(inner->name, "authorization")) value = scheme_end(value, 0);
     return bare_end(value, depth + 1);

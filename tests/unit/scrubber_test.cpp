@@ -182,3 +182,11 @@ TEST_CASE("a quoted sensitive key after a sensitive name keeps its own value mas
   CHECK(once == "password='api_key': '***'");
   CHECK(scrub(once) == once);
 }
+
+// Found by fuzz/scrubber: a nested field's quoted value was masked up to its closing
+// quote, and a second pass then masked the ':' after it too.
+TEST_CASE("a mask ends where a value ends, so a second pass keeps it", "[scrubber]") {
+  const std::string once = scrub("api_key=cY1bad-token: 1bad-token: \"ad-title\": \"s_v2\"}");
+  CHECK(once == "api_key=*** \"s_v2\"}");
+  CHECK(scrub(once) == once);
+}
