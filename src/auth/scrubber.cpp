@@ -214,16 +214,26 @@ class scrubber {
     while (end < text_.size() && !ends_value(text_[end])) ++end;
     const auto inner = depth < 8 ? sensitive_field(at) : std::nullopt;
     if (!inner || inner->value_at <= end) return end;
-    std::size_t value = inner->value_at;
+    return field_end(*inner, depth);
+  }
+
+  // Where the value of the sensitive field `f` ends: quoted, bare, or itself a field.
+  std::size_t field_end(const field_start& f, int depth) const {
+    std::size_t value = f.value_at;
     if (value < text_.size() && (text_[value] == '"' || text_[value] == '\'')) {
       // Through the closing quote and on to where a bare value ends, so that the mask
-      // is followed by what ends a value and a second pass masks the same span.
-      std::size_t end_of_quoted = quoted_end(value + 1, text_[value]);
-      if (end_of_quoted < text_.size()) ++end_of_quoted;
-      while (end_of_quoted < text_.size() && !ends_value(text_[end_of_quoted])) ++end_of_quoted;
-      return end_of_quoted;
+      // is followed by what ends a value and a second pass masks the same span. A
+      // sensitive field met on the way ("\"x \"client_secret\": \"v\"") is masked
+      // with it, through its own value: stopping at its name would leave that value.
+      std::size_t end = quoted_end(value + 1, text_[value]);
+      if (end < text_.size()) ++end;
+      for (; end < text_.size() && !ends_value(text_[end]); ++end) {
+        if (depth >= 8 || !(end == 0 || !is_name(text_[end - 1]))) continue;
+        if (const auto next = sensitive_field(end)) return field_end(*next, depth + 1);
+      }
+      return end;
     }
-    if (iends_with(inner->name, "authorization")) value = scheme_end(value, 0);
+    if (iends_with(f.name, "authorization")) value = scheme_end(value, 0);
     return bare_end(value, depth + 1);
   }
 

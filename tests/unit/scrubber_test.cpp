@@ -190,3 +190,13 @@ TEST_CASE("a mask ends where a value ends, so a second pass keeps it", "[scrubbe
   CHECK(once == "api_key=*** \"s_v2\"}");
   CHECK(scrub(once) == once);
 }
+
+TEST_CASE("a sensitive field met while masking a quoted value is masked through its own value", "[scrubber]") {
+  // Found by fuzz/scrubber: the mask of api_key's nested value ran over "client_secret"
+  // and stopped at its closing quote, leaving the secret after it.
+  const std::string text = "api_key=x-token: 1-token: \"ad-gies \"client_secret\": \"4ea9dde19c8207f90c97\"";
+  const std::string once = codex::auth::scrub(text);
+  INFO(once);
+  CHECK(once.find("4ea9dde19c8207f90c97") == std::string::npos);
+  CHECK(codex::auth::scrub(once) == once);
+}
