@@ -21,7 +21,7 @@ int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user_data)
   const auto* passphrase = static_cast<const auth::secret*>(user_data);
   const std::string_view value = passphrase->reveal();
   if (value.size() > static_cast<std::size_t>(size)) return -1;
-  std::memcpy(buffer, value.data(), value.size());
+  if (!value.empty()) std::memcpy(buffer, value.data(), value.size());  // an empty secret's data() may be null
   return static_cast<int>(value.size());
 }
 
