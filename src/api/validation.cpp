@@ -84,16 +84,7 @@ error_info for_item(std::size_t index, error_info info) {
   return info;
 }
 
-// The limits alone as plain comparisons: a batch's usual case (every item within)
-// then costs a few of them an item, and only a failure builds its message.
-bool within_limits(const document_input& input) noexcept {
-  return (!input.id || !input.id->empty()) && input.title.size() <= document_limits::max_title_bytes &&
-         input.body.size() <= document_limits::max_body_bytes && input.tags.size() <= document_limits::max_tags &&
-         input.metadata.size() <= document_limits::max_metadata_keys;
-}
-
 result<void> check_input(const document_input& input, utf8 mode) {
-  if (mode == utf8::leave && within_limits(input)) return {};
   if (input.id) {
     if (auto r = check_id(*input.id, mode); !r) return r;
   }
