@@ -133,15 +133,16 @@ TEST_CASE("scrubbing is idempotent", "[scrubber]") {
 
 // Found by fuzz/scrubber: a sensitive name whose bare "value" was another sensitive
 // field, with that field's own value after a blank, was masked only up to the inner
-// separator, and the credential after it came out whole.
+// separator, and the credential after it came out whole. Each field is now found on its
+// own, so the inner one's value is hidden whatever the outer one hid.
 TEST_CASE("a field whose value is another sensitive field is masked through that field's value", "[scrubber]") {
   using namespace std::string_literals;
   CHECK(scrub("c\0\0\0\0 Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297 f"s) ==
-        "c\0\0\0\0 Authorization: *** f"s);
-  CHECK(scrub("Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297") == "Authorization: ***");
-  CHECK(scrub("Authorization: Bearer Authorization: Bearer abc123") == "Authorization: Bearer ***");
-  CHECK(scrub("token: password= hunter22 next") == "token: *** next");
-  CHECK(scrub("secret=api_key: \"cdx_0123 4567\", x") == "secret=***, x");
+        "c\0\0\0\0 Authorization: *** Bearer *** f"s);
+  CHECK(scrub("Authorization: Authorization: Bearer 0a1b2c3d4e5f60718297") == "Authorization: *** Bearer ***");
+  CHECK(scrub("Authorization: Bearer Authorization: Bearer abc123") == "Authorization: Bearer *** Bearer ***");
+  CHECK(scrub("token: password= hunter22 next") == "token: *** *** next");
+  CHECK(scrub("secret=api_key: \"cdx_0123 4567\", x") == "secret=*** \"***\", x");
   // A value that holds a sensitive name with no blank after its separator was masked
   // whole already, and still is (the first attempt at this fix broke that; found again).
   CHECK(scrub("token: password=hunter22") == "token: ***");
@@ -174,12 +175,13 @@ TEST_CASE("only a word of letters is kept as an authorization scheme", "[scrubbe
 }
 
 // Found by fuzz/scrubber: a quoted sensitive key taken for the quoted value of the name
-// before it was masked, and its own value was not.
+// before it was masked, and its own value was not. (The key is hidden too, as the value
+// of the name before it.)
 TEST_CASE("a quoted sensitive key after a sensitive name keeps its own value masked", "[scrubber]") {
-  CHECK(scrub("token: \"client_secret\": \"875eb33f42\"") == "token: \"client_secret\": \"***\"");
+  CHECK(scrub("token: \"client_secret\": \"875eb33f42\"") == "token: \"***\": \"***\"");
   CHECK(scrub("token: \"title\": \"x\"") == "token: \"***\": \"x\"");
   const std::string once = scrub("password='api_key': 'k1'");
-  CHECK(once == "password='api_key': '***'");
+  CHECK(once == "password='***': '***'");
   CHECK(scrub(once) == once);
 }
 
@@ -187,7 +189,7 @@ TEST_CASE("a quoted sensitive key after a sensitive name keeps its own value mas
 // quote, and a second pass then masked the ':' after it too.
 TEST_CASE("a mask ends where a value ends, so a second pass keeps it", "[scrubber]") {
   const std::string once = scrub("api_key=cY1bad-token: 1bad-token: \"ad-title\": \"s_v2\"}");
-  CHECK(once == "api_key=*** \"s_v2\"}");
+  CHECK(once == "api_key=*** *** \"***\": \"s_v2\"}");
   CHECK(scrub(once) == once);
 }
 
@@ -198,5 +200,19 @@ TEST_CASE("a sensitive field met while masking a quoted value is masked through 
   const std::string once = codex::auth::scrub(text);
   INFO(once);
   CHECK(once.find("4ea9dde19c8207f90c97") == std::string::npos);
+  CHECK(codex::auth::scrub(once) == once);
+}
+
+// Found by fuzz/scrubber: a chain of fields whose bare values are names ("bad-token:")
+// ran one mask over "client_secret" and stopped at its quote; its value came out whole.
+// Every field is found in the text as it was, independently, so no mask can hide another
+// field's name from the scrubber.
+TEST_CASE("a field inside a chain of masked fields still has its value hidden", "[scrubber]") {
+  const std::string text =
+      "secret: _d-token: 1b-to-token: 41bad-token: bad-token: adm_d-token:  \"client_secret\": "
+      "\"92ddbf0283590f2afc07\" 1Xbad-token: d-token: x";
+  const std::string once = codex::auth::scrub(text);
+  INFO(once);
+  CHECK(once.find("92ddbf0283590f2afc07") == std::string::npos);
   CHECK(codex::auth::scrub(once) == once);
 }

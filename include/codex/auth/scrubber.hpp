@@ -22,7 +22,10 @@ namespace codex::auth {
 ///    character a credential is made of — is kept: "token: bad signature" stays as it is,
 ///    "token: a1b2c3" becomes "token: ***".
 /// Credentials are recognised at word boundaries only, so ordinary words that contain
-/// "cs_" (such as "docs_v2") are kept. Scrubbing is idempotent.
+/// "cs_" (such as "docs_v2") are kept. Each credential and each sensitive field is found
+/// in the text as given, on its own: one that stands inside another's value (a field
+/// named as the value of a field, an unbalanced quote) is hidden all the same, and an
+/// unterminated quoted value is hidden to the end of the text. Scrubbing is idempotent.
 /// Thread-safe (pure). Errors: only std::bad_alloc.
 std::string scrub(std::string_view text);
 
