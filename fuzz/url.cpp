@@ -1,7 +1,8 @@
 // The base URL parser and percent-encoding (src/net/url.cpp): CODEX_BASE_URL, the
 // credentials file's base_url, and every id or cursor put into a target.
 // Invariants: a URL that parses is printed by to_string() as a URL that parses to the
-// same parts; its host is never empty and its prefix never ends with '/';
+// same parts; its host is never empty and its prefix never ends with '/' and holds no
+// blank or control character (it goes into every request line as it is);
 // percent_encode writes only unreserved characters and %XX, and decodes back.
 
 #include <codex/net/url.hpp>
@@ -49,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!parsed->host.empty());
     FUZZ_CHECK(parsed->port != 0);
     FUZZ_CHECK(!parsed->path_prefix.ends_with('/'));
+    for (const char c : parsed->path_prefix) FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
     FUZZ_CHECK(parsed->target("/documents") == parsed->path_prefix + "/documents");
     const std::string printed = parsed->to_string();
     const auto again = net::url::parse(printed);

@@ -32,6 +32,25 @@ bool is_unreserved(unsigned char c) {
          c == '_' || c == '~';
 }
 
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// RFC 3986 path characters: pchar and '/', with every '%' starting a %XX. The prefix is
+// written into every request line as it is, so a blank or a CR/LF in it would split the
+// request (found by fuzz/url); anything else a server may read differently than we do.
+bool valid_path(std::string_view path) {
+  constexpr std::string_view allowed = "/!$&'()*+,;=:@";
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '%') {
+      if (i + 2 >= path.size() || !is_hex(path[i + 1]) || !is_hex(path[i + 2])) return false;
+      i += 2;
+    } else if (!is_unreserved(static_cast<unsigned char>(c)) && allowed.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 result<url> url::parse(std::string_view text) {
@@ -83,6 +102,8 @@ result<url> url::parse(std::string_view text) {
     return url_error(errc::invalid_url, "empty port");
   }
 
+  if (!valid_path(path))
+    return url_error(errc::invalid_url, "invalid character in the path (use %XX for anything outside RFC 3986)");
   while (path.ends_with('/')) path.remove_suffix(1);
   out.path_prefix = std::string(path);
   return out;

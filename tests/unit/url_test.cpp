@@ -63,3 +63,18 @@ TEST_CASE("url: percent-encoding and query building", "[url]") {
   codex::net::append_query(target, "tag", "a&b c");
   CHECK(target == "/v1/documents?limit=5&tag=a%26b%20c");
 }
+
+// Found by fuzz/url: the prefix goes into every request line as it is, so a blank or a
+// CR/LF in it would split the request.
+TEST_CASE("url: a path with characters outside RFC 3986 is refused", "[url]") {
+  for (const std::string text : {"https://h/a b", "https://h/v1\r\nX-Injected: 1", "https://h/v1\t", "https://h/\x7f",
+                                 "https://h/%zz", "https://h/%4", "https://h/\xc3\xa9", "https://h/a\"b"}) {
+    INFO(text);
+    const auto u = url::parse(text);
+    REQUIRE_FALSE(u);
+    CHECK(u.error().code == errc::invalid_url);
+  }
+  const auto ok = url::parse("https://h/api/v1;x=1/%C3%A9/a:b@c!$&'()*+,=~_-.");
+  REQUIRE(ok);
+  CHECK(ok->path_prefix == "/api/v1;x=1/%C3%A9/a:b@c!$&'()*+,=~_-.");
+}

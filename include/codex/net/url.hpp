@@ -17,7 +17,9 @@ struct url {
   std::string path_prefix;  ///< "" or "/api/v1" — never a trailing slash
 
   /// Parses a base URL. Errors: errc::unsupported_scheme for a non-https scheme,
-  /// errc::invalid_url for anything malformed (userinfo, fragment, bad port, empty host).
+  /// errc::invalid_url for anything malformed (userinfo, fragment, bad port, empty host,
+  /// a path character outside RFC 3986 — blanks and control characters among them — or a
+  /// '%' not followed by two hex digits).
   static result<url> parse(std::string_view text);
 
   /// True when host is an IPv4 or IPv6 literal (no SNI is sent for those).
