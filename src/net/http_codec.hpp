@@ -49,13 +49,20 @@ result<void> write_request_head(const http_request& request, std::string_view ho
 void append_request_head(const http_request& request, std::string_view host, std::string_view preset_fields,
                          std::string& out);
 
+/// How much of a head a reader may still take: the limit is the readers' own, not
+/// Beast's (see put_with_head_limit in http_codec.cpp).
+struct head_allowance {
+  std::size_t max = 0;
+  std::size_t used = 0;  ///< bytes of the head consumed so far
+};
+
 /// Parses one response. Make a new one per response (a parser is single-use).
 /// Errors from put()/finish(): protocol_error, response_too_large, connection_closed.
 class response_reader {
  public:
   struct limits {
     std::size_t max_body = 64u << 20;
-    std::size_t max_header = 64u << 10;
+    std::size_t max_header = 64u << 10;  ///< the head up to and including its blank line, exactly
   };
   /// `head_request`: the response to a HEAD has no body whatever Content-Length says.
   response_reader(limits lim, bool head_request);
@@ -82,6 +89,7 @@ class response_reader {
   static constexpr std::size_t storage_size = 1024;
   alignas(std::max_align_t) unsigned char storage_[storage_size];
   parser* parser_;
+  head_allowance head_;
   bool started_ = false;
 };
 
@@ -105,7 +113,7 @@ class request_reader {
  public:
   struct limits {
     std::size_t max_body = 8u << 20;
-    std::size_t max_header = 16u << 10;
+    std::size_t max_header = 16u << 10;  ///< the head up to and including its blank line, exactly
   };
   explicit request_reader(limits lim);
   ~request_reader();
@@ -130,6 +138,7 @@ class request_reader {
   static constexpr std::size_t storage_size = 1024;
   alignas(std::max_align_t) unsigned char storage_[storage_size];
   parser* parser_;
+  head_allowance head_;
   bool head_too_large_ = false;
 };
 

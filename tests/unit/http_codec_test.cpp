@@ -208,6 +208,32 @@ TEST_CASE("codec: limits and malformed input are typed errors", "[codec]") {
   }
 }
 
+// Found by fuzz/http_response and fuzz/emulator_request: Beast judged its header limit
+// by what it was shown at once, so the same head passed or failed with the read sizes.
+TEST_CASE("codec: the head limit is exact whatever the read sizes", "[codec]") {
+  const std::string head = "HTTP/1.1 200 OK\r\nX-Pad: " + std::string(40, 'p') + "\r\nContent-Length: 2\r\n\r\n";
+  const std::string response = head + "{}";
+  for (const std::size_t step : {std::size_t{1}, std::size_t{7}, head.size() - 1, head.size(), response.size()}) {
+    INFO("step " << step);
+    codec::response_reader fits({.max_body = 10, .max_header = head.size()}, false);
+    CHECK_FALSE(feed(fits, response, step));
+    CHECK(fits.done());
+    CHECK(fits.release().body == "{}");
+    codec::response_reader over({.max_body = 10, .max_header = head.size() - 1}, false);
+    CHECK(feed(over, response, step) == errc::response_too_large);
+  }
+  const std::string request = "GET /v1/x HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(30, 'q') + "\r\n\r\n";
+  for (const std::size_t step : {std::size_t{1}, std::size_t{5}, request.size()}) {
+    INFO("step " << step);
+    codec::request_reader fits({.max_body = 10, .max_header = request.size()});
+    CHECK_FALSE(feed(fits, request, step));
+    CHECK(fits.done());
+    codec::request_reader over({.max_body = 10, .max_header = request.size() - 1});
+    CHECK(feed(over, request, step) == errc::payload_too_large);
+    CHECK(over.head_too_large());
+  }
+}
+
 TEST_CASE("codec: server side reads requests and refuses big bodies from the header", "[codec]") {
   const std::string wire =
       "POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nIdempotency-Key: k1\r\n\r\n{}";
