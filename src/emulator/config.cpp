@@ -1,5 +1,6 @@
 #include "emulator/config.hpp"
 
+#include "emulator/faults.hpp"
 #include "emulator/json_input.hpp"
 
 #include <codex/json/writer.hpp>
@@ -69,6 +70,28 @@ std::string read_rate_limit(value v, rate_limit_options& out) {
   return {};
 }
 
+std::string read_fail_step(value v, std::optional<step_fault>& out) {
+  object obj;
+  if (v.get_object().get(obj)) return R"(fail_step must be an object {"n": steps, "action": "..."})";
+  step_fault fault;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return "malformed JSON";
+    if (key == "n") {
+      if (auto e = read_count(field.value(), "fail_step.n", 1'000'000'000, fault.n); !e.empty()) return e;
+    } else if (key == "action") {
+      std::string_view name;
+      const auto action = field.value().get_string().get(name) ? std::nullopt : parse_step_action(name);
+      if (!action) return R"(fail_step.action must be "close", "reset", "stall" or "truncate")";
+      fault.action = *action;
+    } else {
+      return "unknown fail_step member " + std::string(key);
+    }
+  }
+  out = fault;
+  return {};
+}
+
 std::string read_faults(value v, fault_options& out) {
   object obj;
   if (v.get_object().get(obj)) return "faults must be an object";
@@ -82,6 +105,7 @@ std::string read_faults(value v, fault_options& out) {
     else if (key == "p503") e = read_probability(field.value(), key, out.p503);
     else if (key == "p_drop") e = read_probability(field.value(), key, out.p_drop);
     else if (key == "p_truncate") e = read_probability(field.value(), key, out.p_truncate);
+    else if (key == "fail_step") e = read_fail_step(field.value(), out.fail_step);
     else if (key == "token_fail") {
       if (field.value().get_bool().get(out.token_fail)) e = "token_fail must be a boolean";
     } else {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,28 @@ struct rate_limit_options {
   std::uint32_t capacity() const noexcept { return burst == 0 ? limit : burst; }
 };
 
+/// The I/O steps of a server connection that the "fail the Nth step" knob counts, in
+/// the order a connection performs them: accept, handshake, then a read per piece of a
+/// request (a TLS record) and a write per response (or 100 Continue).
+enum class step_kind : std::uint8_t { accept, handshake, read, write };
+
+/// What the server does at the step that fails.
+enum class step_action : std::uint8_t {
+  none,      ///< the step is performed as usual
+  close,     ///< instead of the step, close with a FIN (no TLS close_notify)
+  reset,     ///< instead of the step, close with an RST (SO_LINGER 0)
+  stall,     ///< instead of the step, stop: no read or write on the connection until the client leaves
+  truncate,  ///< a write: send its first half, then close with a FIN; any other step: as close
+};
+
+/// "Fail the Nth step": the nth step counted (1 is the accept of the first connection
+/// accepted after the knob was set) suffers `action`, once. n = 0: nothing fails.
+struct step_fault {
+  std::uint64_t n = 0;
+  step_action action = step_action::close;
+  bool operator==(const step_fault&) const = default;
+};
+
 /// Faults injected into /v1 responses (never into /_emulator/ or /.well-known/).
 /// Probabilities are in [0, 1] and drawn independently per request.
 struct fault_options {
@@ -43,6 +66,9 @@ struct fault_options {
   double p_truncate = 0;                       ///< do the work, then close (FIN) inside the body
   std::chrono::milliseconds token_delay{0};    ///< extra delay on POST /auth/token
   bool token_fail = false;                     ///< POST /auth/token answers 503
+  /// Set by a config update that names it: the service arms its server's step knob with
+  /// it (a fresh count each time) and clears it — an event, not a standing setting.
+  std::optional<step_fault> fail_step;
 };
 
 /// Sizes the contract fixes, and the emulator's memory bounds.
@@ -82,7 +108,8 @@ struct service_options {
 ///   "anonymous_rate_limit": {... as rate_limit},
 ///   "retry_after_format": "seconds"|"http-date",
 ///   "max_documents": n,
-///   "faults": {"latency_ms", "p500", "p503", "p_drop", "p_truncate", "token_delay_ms", "token_fail"}.
+///   "faults": {"latency_ms", "p500", "p503", "p_drop", "p_truncate", "token_delay_ms", "token_fail",
+///              "fail_step": {"n": steps, "action": "close"|"reset"|"stall"|"truncate"}}.
 /// Returns an empty string on success, else a message for a 400/422 (and `options`
 /// is left unchanged). `json` must have simdjson's padding past its end
 /// (capacity >= size + 64). Thread-safe for distinct `options`.

@@ -105,6 +105,7 @@ void emulator::start() {
   server_opts.head_timeout = options_.head_timeout;
   server_opts.body_timeout = options_.body_timeout;
   server_opts.max_connections_per_address = options_.max_connections_per_address;
+  server_opts.step_faults = service_->step_faults();  // armed by POST /_emulator/config
   service* api = service_.get();
   server_ = std::make_unique<https_server>(
       server_opts, tls_identity{leaf.chain_pem, leaf.private_key_pem, read_client_ca(options_.client_ca_file)},

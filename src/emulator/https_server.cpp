@@ -1,5 +1,6 @@
 #include "emulator/https_server.hpp"
 
+#include "emulator/faults.hpp"
 #include "emulator/request_clock.hpp"
 
 #include <codex/error.hpp>
@@ -199,7 +200,8 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
         delay_timer_(stream_.get_executor()),
         in_capacity_(server.options_.limits.max_header + read_slack),
         in_(new char[in_capacity_]),
-        context_(std::move(context)) {}
+        context_(std::move(context)),
+        step_generation_(server.options_.step_faults ? server.options_.step_faults->generation() : 0) {}
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
   std::uint64_t id() const noexcept { return context_.connection_id; }
@@ -225,6 +227,14 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
   asio::awaitable<bool> respond(response_plan& plan, bool head_request, bool keep_alive_requested);
   asio::awaitable<void> write_cut(std::size_t limit, bool reset);
   asio::awaitable<void> stall();
+  /// Counts one step with the server's step knob (if any) and says what to do with it.
+  step_action count_step(step_kind kind);
+  /// Performs a failed step: for truncate, the first half of `unsent` goes out first.
+  asio::awaitable<void> fail_step(step_action action, std::string_view unsent = {});
+  /// A failed step's stall: nothing is read or written at the TLS layer again; the
+  /// client's bytes are drained raw (unread ones would turn our eventual close into
+  /// an RST) until it leaves or stop() closes the socket.
+  asio::awaitable<void> hold();
   asio::awaitable<void> close_gracefully();
   asio::awaitable<void> close_with_fin();
   /// Ends the wait for the next request so that the request loop closes gracefully.
@@ -260,6 +270,7 @@ class https_server::impl::connection : public std::enable_shared_from_this<conne
   std::string out_;
 
   request_context context_;
+  std::uint64_t step_generation_;  // the step knob's generation when accepted
 };
 
 // ---- connection ------------------------------------------------------------------
@@ -337,6 +348,14 @@ asio::awaitable<void> https_server::impl::connection::watch(std::shared_ptr<conn
 asio::awaitable<bool> https_server::impl::connection::handshake() {
   set_deadline(clock::now() + server_.options_.handshake_timeout);
   asio::co_spawn(executor(), watch(shared_from_this()), asio::detached);
+  // Counted here rather than in the accept loop: failing a step needs this
+  // connection's watchdog and strand.
+  for (const step_kind kind : {step_kind::accept, step_kind::handshake}) {
+    if (const step_action action = count_step(kind); action != step_action::none) {
+      co_await fail_step(action);
+      co_return false;
+    }
+  }
   auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
   if (ec) {
     if (!draining_) server_.handshake_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -412,6 +431,10 @@ https_server::impl::connection::read_request(net::codec::request_reader& reader,
         continue_sent = true;
         phase_ = phase::busy;  // a write: the watchdog must not take it for a read
         set_deadline(clock::now() + std::max(server_.options_.idle_timeout, min_write_timeout));
+        if (const step_action action = count_step(step_kind::write); action != step_action::none) {
+          co_await fail_step(action, continue_response);
+          co_return read_outcome::closed;
+        }
         auto [write_ec, n] = co_await asio::async_write(stream_, asio::buffer(continue_response), use_tuple);
         if (write_ec || closed_) co_return read_outcome::closed;
         timing.body_expected(clock::now());
@@ -431,6 +454,10 @@ https_server::impl::connection::read_request(net::codec::request_reader& reader,
     phase_ = phase::reading;
     if (draining_) {
       co_await close_gracefully();
+      co_return read_outcome::closed;
+    }
+    if (const step_action action = count_step(step_kind::read); action != step_action::none) {
+      co_await fail_step(action);
       co_return read_outcome::closed;
     }
     set_deadline(timing.deadline(clock::now(), limits));
@@ -486,6 +513,12 @@ asio::awaitable<bool> https_server::impl::connection::respond(response_plan& pla
   const std::string_view body = head_request ? std::string_view{} : std::string_view{plan.body};
   set_deadline(clock::now() + std::max(server_.options_.idle_timeout, min_write_timeout));
 
+  if (const step_action action = count_step(step_kind::write); action != step_action::none) {
+    out_.append(body);
+    co_await fail_step(action, out_);
+    out_ = std::string{};
+    co_return false;
+  }
   if (plan.cut_after) {
     out_.append(body);
     co_await write_cut(*plan.cut_after, plan.reset);
@@ -529,6 +562,40 @@ asio::awaitable<void> https_server::impl::connection::stall() {
   // or end of stream) or when stop() closes the socket.
   for (;;) {
     auto [ec, n] = co_await stream_.async_read_some(asio::buffer(in_.get(), in_capacity_), use_tuple);
+    if (ec) co_return;
+  }
+}
+
+step_action https_server::impl::connection::count_step(step_kind kind) {
+  const auto& knob = server_.options_.step_faults;
+  return knob ? knob->on_step(step_generation_, kind) : step_action::none;
+}
+
+asio::awaitable<void> https_server::impl::connection::fail_step(step_action action, std::string_view unsent) {
+  switch (action) {
+    case step_action::reset:
+      close_with_reset();
+      co_return;
+    case step_action::stall:
+      co_await hold();
+      co_return;
+    case step_action::truncate:
+      if (unsent.size() > 1) co_await asio::async_write(stream_, asio::buffer(unsent.data(), unsent.size() / 2), use_tuple);
+      break;
+    case step_action::close:
+    case step_action::none:
+      break;
+  }
+  co_await close_with_fin();
+}
+
+asio::awaitable<void> https_server::impl::connection::hold() {
+  phase_ = phase::stalled;
+  clear_deadline();
+  if (draining_) co_return;
+  auto& socket = stream_.next_layer();
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(in_.get(), in_capacity_), use_tuple);
     if (ec) co_return;
   }
 }

@@ -18,6 +18,8 @@
 
 namespace codex::emulator {
 
+class step_fault_switch;  // emulator/faults.hpp
+
 /// What to send back, and how to misbehave while doing it.
 struct response_plan {
   int status = 200;
@@ -80,6 +82,9 @@ struct server_options {
   /// closed at once (no TLS, no response): one client cannot take every slot.
   std::size_t max_connections_per_address = 256;
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);  ///< a TLS handshake not done by then is dropped
+  /// "Fail the Nth step": asked at every accept, handshake, read and write of a
+  /// connection accepted after it was armed, and obeyed. Null: never asked.
+  std::shared_ptr<step_fault_switch> step_faults;
 };
 
 /// Counters; a snapshot.

@@ -96,6 +96,11 @@ stats_table service::stats() const {
   return stats_;
 }
 
+std::size_t service::document_count() const {
+  std::lock_guard lock{mutex_};
+  return documents_.size();
+}
+
 response_plan service::handle(net::codec::server_request& request, const request_context& context) {
   std::shared_ptr<const service_options> options;
   {

@@ -6,6 +6,7 @@
 #include "emulator/config.hpp"
 #include "emulator/credentials.hpp"
 #include "emulator/document_store.hpp"
+#include "emulator/faults.hpp"
 #include "emulator/https_server.hpp"
 #include "emulator/idempotency_cache.hpp"
 #include "emulator/jwt.hpp"
@@ -60,6 +61,11 @@ class service {
   service_options options() const;
   /// A snapshot of the counters.
   stats_table stats() const;
+  /// Documents held now.
+  std::size_t document_count() const;
+  /// The "fail the Nth step" knob that POST /_emulator/config arms (faults.fail_step):
+  /// give it to the https_server that serves this service (server_options::step_faults).
+  const std::shared_ptr<step_fault_switch>& step_faults() const noexcept { return step_faults_; }
 
  private:
   struct call;
@@ -105,6 +111,7 @@ class service {
   std::unique_ptr<jwt_signer> signer_;
   const service_options initial_options_;
   seed_credentials seed_;
+  const std::shared_ptr<step_fault_switch> step_faults_ = std::make_shared<step_fault_switch>();
 
   mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const service_options> options_;

@@ -69,7 +69,7 @@ response_plan service::handle_admin(call& c) {
     case route_id::admin_config: return admin_config(c);
     case route_id::admin_stats: {
       std::lock_guard lock{mutex_};
-      return json_plan(200, stats_to_json(stats_, documents_.size()));
+      return json_plan(200, stats_to_json(stats_, documents_.size(), step_faults_->snapshot()));
     }
     case route_id::admin_reset: return admin_reset(c);
     default: return not_found_plan();
@@ -134,6 +134,15 @@ response_plan service::admin_config(call& c) {
   if (auto message = apply_config_json(updated, c.request.body); !message.empty()) {
     return error_plan(message.starts_with("The request body") ? 400 : 422, "invalid_config", message);
   }
+  // An event rather than a setting: armed now, with a fresh count, and not kept.
+  if (updated.faults.fail_step) {
+    if (updated.faults.fail_step->n == 0) {
+      step_faults_->disarm();
+    } else {
+      step_faults_->arm(*updated.faults.fail_step);
+    }
+    updated.faults.fail_step.reset();
+  }
   // New limits start from full buckets.
   limiter_.clear();
   idempotency_.set_limits(updated.limits.idempotency_entries, updated.limits.idempotency_ttl);
@@ -150,6 +159,7 @@ response_plan service::admin_reset(call&) {
   idempotency_.clear();
   idempotency_.set_limits(initial_options_.limits.idempotency_entries, initial_options_.limits.idempotency_ttl);
   stats_.clear();
+  step_faults_->disarm();
   options_ = std::make_shared<const service_options>(initial_options_);
   return json_plan(200, R"({"reset":true})");
 }

@@ -1,8 +1,11 @@
 #pragma once
 // Counters per credential, as GET /_emulator/stats reports them.
 
+#include "emulator/faults.hpp"
+
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace codex::emulator {
@@ -20,7 +23,10 @@ struct credential_counters {
 using stats_table = std::map<std::string, credential_counters>;
 
 /// {"credentials": {"<id>": {"requests": …, "ok": …, "rate_limited": …,
-///  "tokens_issued": …, "batch_items_accepted": …}, …}, "documents": N}. Thread-safe.
-std::string stats_to_json(const stats_table& table, std::size_t documents);
+///  "tokens_issued": …, "batch_items_accepted": …}, …}, "documents": N,
+///  "fail_step": {"n": …, "action": …, "steps": …, "fired": …, "log": ["accept", …]} or null}.
+/// `fail_step`: the step knob's schedule, nullopt when it is not armed. Thread-safe.
+std::string stats_to_json(const stats_table& table, std::size_t documents,
+                          const std::optional<step_schedule>& fail_step = std::nullopt);
 
 }  // namespace codex::emulator

@@ -26,9 +26,11 @@ emulator::service_options with_admin(emulator::service_options options) {
   return options;
 }
 
-test_server_options two_threads() {
+// The service's step knob is the server's: POST /_emulator/config arms it.
+test_server_options two_threads(const emulator::service& service) {
   test_server_options options;
   options.server.threads = 2;
+  options.server.step_faults = service.step_faults();
   return options;
 }
 
@@ -38,7 +40,7 @@ live_emulator::live_emulator(emulator::service_options options)
     : service_(with_admin(std::move(options))),
       server_([this](net::codec::server_request& request,
                      const emulator::request_context& context) { return answer(request, context); },
-              two_threads()) {}
+              two_threads(service_)) {}
 
 emulator::response_plan live_emulator::answer(net::codec::server_request& request,
                                               const emulator::request_context& context) {

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,12 @@ class live_emulator {
   const emulator::seed_credentials& seeded() const noexcept { return service_.seeded(); }
   /// The emulator's counters for one credential (zeros if it was never seen).
   emulator::credential_counters counters(const std::string& credential_id) const;
+  /// Documents the emulator holds.
+  std::size_t documents() const { return service_.document_count(); }
+  /// The step knob's count since faults.fail_step was last configured (nullopt: never).
+  std::optional<emulator::step_schedule> steps() const { return service_.step_faults()->snapshot(); }
+  /// The TLS server's counters (open connections, handshakes, ...).
+  emulator::server_stats server_stats() const { return server_.stats(); }
 
   /// POST /_emulator/config with this JSON (see apply_config_json); fails the test on error.
   void configure(std::string json);

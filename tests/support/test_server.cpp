@@ -71,6 +71,8 @@ test_server::test_server(handler on_request, test_server_options options) {
   }
   options.server.host = "127.0.0.1";
   options.server.port = 0;
+  if (!options.server.step_faults) options.server.step_faults = std::make_shared<emulator::step_fault_switch>();
+  step_faults_ = options.server.step_faults;
   emulator::tls_identity identity = identity_for(options.certificate, trusted);
   identity.client_ca_pem = std::move(options.client_ca_pem);
   server_ = std::make_unique<emulator::https_server>(std::move(options.server), std::move(identity),
@@ -95,5 +97,9 @@ std::string test_server::base_url() const { return "https://127.0.0.1:" + std::t
 emulator::server_stats test_server::stats() const { return server_->stats(); }
 
 void test_server::stop() { server_->stop(); }
+
+void test_server::fail_step(emulator::step_fault fault) { step_faults_->arm(fault); }
+
+std::optional<emulator::step_schedule> test_server::steps() const { return step_faults_->snapshot(); }
 
 }  // namespace codex::test

@@ -2,11 +2,13 @@
 // A scripted HTTPS server for client tests: the emulator's https_server with a
 // throw-away PKI, listening on 127.0.0.1 on an ephemeral port.
 
+#include "emulator/faults.hpp"
 #include "emulator/https_server.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace codex::test {
@@ -22,7 +24,9 @@ struct test_server_options {
   server_certificate certificate = server_certificate::trusted;
   /// Non-empty: mutual TLS, requiring a client certificate signed by these CAs (PEM).
   std::string client_ca_pem;
-  /// Threads, timeouts, limits; host and port are those of the listening socket.
+  /// Threads, timeouts, limits; host and port are those of the listening socket. With
+  /// no server.step_faults the server gets a knob of its own (see fail_step()); give
+  /// it one to share, e.g. an emulator::service's.
   emulator::server_options server{};
 };
 
@@ -57,6 +61,12 @@ class test_server {
   /// The PEM file of the CA that clients should trust.
   const std::string& ca_file() const noexcept { return ca_file_; }
   emulator::server_stats stats() const;
+  /// "Fail the Nth step": from the next connection accepted, steps are counted afresh
+  /// (accept, handshake, each read, each write; connections already open no longer
+  /// count) and the nth suffers fault.action. n = 0: count only.
+  void fail_step(emulator::step_fault fault);
+  /// The steps counted since the last fail_step(); nullopt before the first.
+  std::optional<emulator::step_schedule> steps() const;
   /// Stops early (the destructor does it otherwise). Idempotent.
   void stop();
 
@@ -72,6 +82,7 @@ class test_server {
 
   scratch_directory directory_;
   std::string ca_file_;
+  std::shared_ptr<emulator::step_fault_switch> step_faults_;
   std::unique_ptr<emulator::https_server> server_;
 };
 

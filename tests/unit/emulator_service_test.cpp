@@ -631,6 +631,37 @@ TEST_CASE("faults: 500, 503, drop, truncate, latency, token endpoint", "[emulato
   check_error(h.call(http_method::post, "/v1/auth/token", {}, creds), 503, "unavailable");
 }
 
+TEST_CASE("control API: faults.fail_step arms the step knob, stats report it, reset disarms", "[emulator][service]") {
+  harness h;
+  auto stats = [&] { return h.call(http_method::get, "/_emulator/stats", h.admin_headers()).body; };
+  CHECK(stats().find(R"("fail_step":null)") != std::string::npos);
+  REQUIRE(h.call(http_method::post, "/_emulator/config", h.admin_headers(),
+                 R"({"faults":{"fail_step":{"n":4,"action":"stall"}}})").status == 200);
+  // Armed with a fresh count; not kept among the options (a second update would re-arm it).
+  CHECK_FALSE(h.api.options().faults.fail_step);
+  auto& knob = *h.api.step_faults();
+  CHECK(knob.on_step(knob.generation(), step_kind::accept) == step_action::none);
+  auto body = stats();
+  CHECK(harness::number(body, "/fail_step/n") == 4);
+  CHECK(harness::text(body, "/fail_step/action") == "stall");
+  CHECK(harness::number(body, "/fail_step/steps") == 1);
+  CHECK(harness::text(body, "/fail_step/log/0") == "accept");
+
+  check_error(h.call(http_method::post, "/_emulator/config", h.admin_headers(),
+                     R"({"faults":{"fail_step":{"n":1,"action":"melt"}}})"),
+              422, "invalid_config");
+  CHECK(harness::number(stats(), "/fail_step/n") == 4);  // a refused update arms nothing
+
+  REQUIRE(h.call(http_method::post, "/_emulator/config", h.admin_headers(), R"({"faults":{"fail_step":{"n":0}}})")
+              .status == 200);
+  CHECK_FALSE(knob.snapshot());
+  REQUIRE(h.call(http_method::post, "/_emulator/config", h.admin_headers(), R"({"faults":{"fail_step":{"n":2}}})")
+              .status == 200);
+  CHECK(knob.snapshot()->fault().action == step_action::close);  // the default action
+  REQUIRE(h.call(http_method::post, "/_emulator/reset", h.admin_headers()).status == 200);
+  CHECK_FALSE(knob.snapshot());
+}
+
 TEST_CASE("concurrent requests from several threads", "[emulator][service][mt]") {
   service_options o;
   o.rate_limit.limit = 1'000'000;  // the virtual clock stands still
