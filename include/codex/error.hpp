@@ -46,7 +46,7 @@ enum class errc {
   unexpected_status,       ///< any other non-2xx status
 
   // Authentication and pacing.
-  credentials_rejected,    ///< the token endpoint refused the client credentials (invalid_client)
+  credentials_rejected,    ///< the token endpoint refused the client credentials (invalid_client), or Redis the limiter's password
   token_unavailable,       ///< a token could not be obtained for a transient reason
   deadline_too_short,      ///< a wait (limiter, Retry-After) would end after the call's deadline
   retry_budget_exhausted,  ///< the client's retry budget is spent: failing fast

@@ -2,6 +2,8 @@
 
 #include "limit/redis_client.hpp"
 
+#include <openssl/crypto.h>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -18,11 +20,21 @@ bool parse_number(std::string_view text, T& out) {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
+/// Moves a password out of `options.url` into `options.password`; the URL keeps the rest.
+void move_password_out(redis_limiter_options& options) {
+  auto endpoint = parse_redis_endpoint(options.url);
+  if (!endpoint || endpoint->password.empty()) return;
+  options.password = std::move(endpoint->password);
+  OPENSSL_cleanse(options.url.data(), options.url.size());
+  options.url = endpoint->to_string();
+}
+
 }  // namespace
 
 redis_limiter_options redis(std::string url) {
   redis_limiter_options options;
   options.url = std::move(url);
+  move_password_out(options);
   return options;
 }
 
@@ -31,9 +43,13 @@ result<limiter_choice> parse_limiter_url(std::string_view text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty() || text == "local") return limiter_choice{local_limiter{}};
   const auto question = text.find('?');
+  // Nothing of the text is echoed in an error when it may hold a password.
+  const bool may_echo = text.find('@') == std::string_view::npos;
   redis_limiter_options options;
   options.url = std::string(text.substr(0, question));
-  if (auto endpoint = parse_redis_endpoint(options.url); !endpoint) return invalid(endpoint.error().message);
+  auto endpoint = parse_redis_endpoint(options.url);
+  if (!endpoint) return invalid(endpoint.error().message);
+  move_password_out(options);
   if (question != std::string_view::npos) {
     std::string_view query = text.substr(question + 1);
     while (!query.empty()) {
@@ -41,7 +57,7 @@ result<limiter_choice> parse_limiter_url(std::string_view text) {
       const std::string_view pair = query.substr(0, amp);
       query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
       const auto eq = pair.find('=');
-      if (eq == std::string_view::npos) return invalid("expected name=value, got '" + std::string(pair) + "'");
+      if (eq == std::string_view::npos) return invalid(may_echo ? "expected name=value, got '" + std::string(pair) + "'" : "expected name=value in the query");
       const std::string_view name = pair.substr(0, eq), value = pair.substr(eq + 1);
       if (name == "on_down") {
         if (value == "wait") options.when_unavailable = when_redis_unavailable::wait;
@@ -60,8 +76,15 @@ result<limiter_choice> parse_limiter_url(std::string_view text) {
         unsigned ms = 0;
         if (!parse_number(value, ms) || ms == 0) return invalid("timeout_ms is a positive number");
         options.reply_timeout = std::chrono::milliseconds(ms);
+      } else if (name == "ca_file" || name == "cert" || name == "key") {
+        if (!endpoint->tls) return invalid(std::string(name) + " is for rediss:// (TLS) URLs");
+        if (value.empty()) return invalid(std::string(name) + " needs a path");
+        auto& field = name == "ca_file" ? options.tls.ca_file
+                      : name == "cert"  ? options.tls.client_certificate_file
+                                        : options.tls.client_key_file;
+        field = std::string(value);
       } else {
-        return invalid("unknown parameter '" + std::string(name) + "'");
+        return invalid(may_echo ? "unknown parameter '" + std::string(name) + "'" : "unknown query parameter");
       }
     }
   }

@@ -3,6 +3,7 @@
 #include "limit/redis_reply_reader.hpp"
 
 #include "detail/wakeup.hpp"
+#include "net/tls_context.hpp"
 
 #include <codex/retry/backoff.hpp>
 
@@ -14,15 +15,20 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <deque>
 #include <mutex>
@@ -41,24 +47,75 @@ result<redis_endpoint> invalid(std::string message) {
   return error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)};
 }
 
-}  // namespace
-
-std::string redis_endpoint::to_string() const {
-  if (is_unix()) return "unix://" + path;
-  const bool v6 = host.find(':') != std::string::npos;
-  return "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
-result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
-  redis_endpoint out;
-  if (url.starts_with("unix://")) {
-    out.path = std::string(url.substr(7));
-    if (out.path.empty() || out.path.front() != '/') return invalid("a unix:// Redis URL needs an absolute path");
-    return out;
+/// RFC 3986 percent-decoding of the URL's user or password; false on a broken escape.
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int high = hex_value(in[i + 1]), low = hex_value(in[i + 2]);
+    if (high < 0 || low < 0) return false;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
   }
-  if (!url.starts_with("redis://")) return invalid("a Redis URL starts with redis:// or unix://");
-  std::string_view rest = url.substr(8);
-  if (rest.find('@') != std::string_view::npos) return invalid("Redis URLs with a user or password are not supported");
+  return true;
+}
+
+std::string percent_encode_user(std::string_view user) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : user) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    }
+  }
+  return out;
+}
+
+/// Redis's own words, with the password masked should it ever echo it back.
+std::string without_password(std::string text, const auth::secret& password) {
+  const std::string_view value = password.reveal();
+  if (value.empty()) return text;
+  for (auto at = text.find(value); at != std::string::npos; at = text.find(value, at + 3)) text.replace(at, value.size(), "***");
+  return text;
+}
+
+std::optional<error_info> refused(errc code, std::string message) {
+  return error_info{.code = make_error_code(code), .message = std::move(message)};
+}
+
+/// Parses "[user[:password]@]host[:port][/db]" into `out`.
+result<redis_endpoint> parse_authority(std::string_view rest, redis_endpoint out) {
+  // The last '@' ends the user information: a password may hold an unescaped '@' or '/'.
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    const auto colon = userinfo.find(':');
+    std::string decoded;
+    if (!percent_decode(userinfo.substr(0, colon), decoded)) return invalid("bad %-escape in the Redis user name");
+    out.user = std::move(decoded);
+    if (colon != std::string_view::npos) {
+      const bool ok = percent_decode(userinfo.substr(colon + 1), decoded);
+      out.password = auth::secret(std::move(decoded));  // wipes `decoded`
+      if (!ok) return invalid("bad %-escape in the Redis password");
+    }
+  }
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -91,6 +148,71 @@ result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
   return out;
 }
 
+}  // namespace
+
+std::string redis_endpoint::to_string() const {
+  if (is_unix()) return "unix://" + path;
+  const bool v6 = host.find(':') != std::string::npos;
+  return (tls ? "rediss://" : "redis://") + (user.empty() ? "" : percent_encode_user(user) + "@") +
+         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
+}
+
+result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
+  redis_endpoint out;
+  if (url.starts_with("unix://")) {
+    out.path = std::string(url.substr(7));
+    if (out.path.empty() || out.path.front() != '/') return invalid("a unix:// Redis URL needs an absolute path");
+    return out;
+  }
+  if (url.starts_with("rediss://")) {
+    out.tls = true;
+    return parse_authority(url.substr(9), std::move(out));
+  }
+  if (!url.starts_with("redis://")) return invalid("a Redis URL starts with redis://, rediss:// or unix://");
+  return parse_authority(url.substr(8), std::move(out));
+}
+
+std::vector<handshake_step> handshake_steps(const redis_endpoint& endpoint) {
+  std::vector<handshake_step> steps;
+  if (!endpoint.password.empty()) steps.push_back(handshake_step::auth);
+  if (endpoint.db != 0) steps.push_back(handshake_step::select);
+  return steps;
+}
+
+std::string format_handshake(const redis_endpoint& endpoint, const std::vector<handshake_step>& steps) {
+  std::string out;
+  for (const auto step : steps) {
+    if (step == handshake_step::select) {
+      out += format_redis_command({"SELECT", std::to_string(endpoint.db)});
+      continue;
+    }
+    std::vector<std::string> args = {"AUTH"};
+    if (!endpoint.user.empty()) args.push_back(endpoint.user);
+    args.emplace_back(endpoint.password.reveal());
+    std::string auth = format_redis_command(args);
+    out += auth;
+    OPENSSL_cleanse(auth.data(), auth.size());
+    OPENSSL_cleanse(args.back().data(), args.back().size());
+  }
+  return out;
+}
+
+std::optional<error_info> handshake_refusal(handshake_step step, const redis_reply& reply, const redis_endpoint& endpoint) {
+  if (reply.type == redis_reply::kind::status && reply.text == "OK") return std::nullopt;
+  const std::string where = "Redis at " + endpoint.to_string();
+  if (!reply.is_error()) return refused(errc::protocol_error, where + " answered the handshake with an unexpected reply");
+  const std::string words = without_password(reply.text, endpoint.password);
+  if (step == handshake_step::select)
+    return refused(errc::invalid_argument, where + " refused database " + std::to_string(endpoint.db) + ": " + words);
+  const std::string who = endpoint.user.empty() ? "the password" : "the password of user '" + endpoint.user + "'";
+  return refused(errc::credentials_rejected, where + " refused " + who + ": " + words);
+}
+
+bool is_refusal(const std::error_code& code) noexcept {
+  return code == errc::credentials_rejected || code == errc::certificate_rejected || code == errc::host_name_mismatch ||
+         code == errc::client_certificate_rejected || code == errc::invalid_argument || code == errc::permission_denied;
+}
+
 std::string format_redis_command(const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
@@ -104,6 +226,8 @@ std::string format_redis_command(const std::vector<std::string>& args) {
   const int length = redisFormatCommandArgv(&target, static_cast<int>(args.size()), argv.data(), lengths.data());
   if (length < 0 || target == nullptr) throw std::bad_alloc();
   std::string out(target, static_cast<std::size_t>(length));
+  // The buffer may have held a password (AUTH).
+  OPENSSL_cleanse(target, static_cast<std::size_t>(length));
   redisFreeCommand(target);
   return out;
 }
@@ -119,20 +243,29 @@ struct redis_client::state {
   state(asio::any_io_executor executor, redis_client_options opts)
       : strand(asio::make_strand(std::move(executor))),
         options(std::move(opts)),
+        tls(options.endpoint.tls ? std::make_unique<net::tls_context>(options.tls) : nullptr),
+        steps(handshake_steps(options.endpoint)),
         signal(strand, clock::time_point::max()),
         pause(strand) {}
 
   asio::strand<asio::any_io_executor> strand;
   redis_client_options options;
+  std::unique_ptr<net::tls_context> tls;  // rediss:// only; throws at start for an unusable CA or client key
+  std::vector<handshake_step> steps;
 
-  std::mutex mutex;  // guards queue, stopped, and every pending::outcome
+  mutable std::mutex mutex;  // guards queue, stopped, refusal, and every pending::outcome
   std::deque<std::shared_ptr<pending>> queue;
   bool stopped = false;
+  std::optional<error_info> refusal;
 
   // Touched on the strand only.
   asio::steady_timer signal;  // a condition variable: cancelled when commands arrive or on stop
   asio::steady_timer pause;   // reconnect backoff: cancelled on stop only
-  std::optional<socket_type> socket;
+  std::optional<socket_type> socket;                   // redis:// and unix://
+  std::optional<asio::ssl::stream<socket_type>> tls_stream;  // rediss://
+  bool verified = false;  // the handshake of the open connection was accepted
+
+  bool is_open() const { return socket.has_value() || tls_stream.has_value(); }
 
   bool is_stopped() {
     std::lock_guard lock(mutex);
@@ -158,78 +291,129 @@ struct redis_client::state {
     p->wakeup->wake();
   }
 
-  void close() {
-    if (socket) {
-      std::error_code ignored;
-      socket->close(ignored);
-      socket.reset();
+  /// Records a refusal and fails everything waiting with it (later commands fail at once).
+  void refuse(const error_info& why, const std::vector<std::shared_ptr<pending>>& batch) {
+    std::deque<std::shared_ptr<pending>> waiting;
+    {
+      std::lock_guard lock(mutex);
+      refusal = why;
+      waiting.swap(queue);
     }
+    for (const auto& p : batch) deliver(p, why);
+    for (const auto& p : waiting) deliver(p, why);
   }
 
-  /// Connects (and SELECTs the database) within connect_timeout.
-  asio::awaitable<std::error_code> connect(reply_reader& reader) {
+  void accept() {
+    std::lock_guard lock(mutex);
+    refusal.reset();
+  }
+
+  void close() {
+    std::error_code ignored;
+    if (socket) socket->close(ignored);
+    // No close_notify: the connection is dropped after an error or on stop, never reused.
+    if (tls_stream) tls_stream->lowest_layer().close(ignored);
+    socket.reset();
+    tls_stream.reset();
+    verified = false;
+  }
+
+  /// Resolves the endpoint's addresses within `timer`'s deadline.
+  asio::awaitable<result<std::vector<asio::generic::stream_protocol::endpoint>>> addresses(asio::steady_timer& timer) {
     using namespace asio::experimental::awaitable_operators;
-    const auto deadline = clock::now() + options.connect_timeout;
-    asio::steady_timer timer(strand, deadline);
     std::vector<asio::generic::stream_protocol::endpoint> endpoints;
     const auto& ep = options.endpoint;
     if (ep.is_unix()) {
       endpoints.emplace_back(asio::local::stream_protocol::endpoint(ep.path));
-    } else {
-      std::error_code ec;
-      const auto address = asio::ip::make_address(ep.host, ec);
-      if (!ec) {
-        endpoints.emplace_back(asio::ip::tcp::endpoint(address, ep.port));
-      } else {
-        asio::ip::tcp::resolver resolver(strand);
-        auto outcome = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), tuple_awaitable) ||
-                                 timer.async_wait(tuple_awaitable));
-        if (outcome.index() == 1) co_return make_error_code(errc::timeout);
-        auto [resolve_error, results] = std::get<0>(std::move(outcome));
-        if (resolve_error) co_return make_error_code(errc::resolve_failed);
-        for (const auto& entry : results) endpoints.emplace_back(entry.endpoint());
-      }
+      co_return endpoints;
     }
-    std::error_code last = make_error_code(errc::connect_failed);
-    for (const auto& endpoint : endpoints) {
+    std::error_code ec;
+    const auto address = asio::ip::make_address(ep.host, ec);
+    if (!ec) {
+      endpoints.emplace_back(asio::ip::tcp::endpoint(address, ep.port));
+      co_return endpoints;
+    }
+    asio::ip::tcp::resolver resolver(strand);
+    auto outcome = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), tuple_awaitable) ||
+                             timer.async_wait(tuple_awaitable));
+    if (outcome.index() == 1) co_return failed(errc::timeout, "resolving the Redis host timed out");
+    auto [resolve_error, results] = std::get<0>(std::move(outcome));
+    if (resolve_error) co_return failed(errc::resolve_failed, "cannot resolve " + ep.host);
+    for (const auto& entry : results) endpoints.emplace_back(entry.endpoint());
+    co_return endpoints;
+  }
+
+  error_info failed(errc code, std::string what) const {
+    return error_info{.code = make_error_code(code), .message = "Redis at " + options.endpoint.to_string() + ": " + std::move(what)};
+  }
+
+  /// Connects (TCP or unix, then TLS for rediss://) within connect_timeout; the
+  /// handshake comes after, with the first commands. nullopt on success.
+  asio::awaitable<std::optional<error_info>> connect() {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(strand, clock::now() + options.connect_timeout);
+    auto endpoints = co_await addresses(timer);
+    if (!endpoints) co_return std::move(endpoints).error();
+    std::optional<socket_type> connected;
+    for (const auto& endpoint : *endpoints) {
       socket_type s(strand);
       auto outcome = co_await (s.async_connect(endpoint, tuple_awaitable) || timer.async_wait(tuple_awaitable));
-      if (outcome.index() == 1) co_return make_error_code(errc::timeout);
+      if (outcome.index() == 1) co_return failed(errc::timeout, "connect timed out");
       if (auto [ec] = std::get<0>(outcome); ec) continue;
-      if (!ep.is_unix()) {
+      if (!options.endpoint.is_unix()) {
         std::error_code ignored;
         s.set_option(asio::ip::tcp::no_delay(true), ignored);
       }
-      socket.emplace(std::move(s));
-      last = {};
+      connected.emplace(std::move(s));
       break;
     }
-    if (last) co_return last;
-    if (ep.db != 0) {
-      const std::string select = format_redis_command({"SELECT", std::to_string(ep.db)});
-      std::vector<redis_reply> replies;
-      if (auto ec = co_await round_trip(select, 1, deadline, reader, replies)) {
-        close();
-        co_return ec;
-      }
-      if (replies.front().is_error()) {
-        close();
-        co_return make_error_code(errc::invalid_argument);
-      }
+    if (!connected) co_return failed(errc::connect_failed, "connection refused or unreachable");
+    if (!tls) {
+      socket.emplace(std::move(*connected));
+      co_return std::nullopt;
     }
-    co_return std::error_code{};
+    co_return co_await start_tls(std::move(*connected), timer);
+  }
+
+  /// The TLS handshake on `s`: SNI and the host check name the endpoint's host.
+  asio::awaitable<std::optional<error_info>> start_tls(socket_type s, asio::steady_timer& timer) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::ssl::stream<socket_type> stream(std::move(s), tls->native());
+    const auto& host = options.endpoint.host;
+    std::error_code not_ip;
+    asio::ip::make_address(host, not_ip);
+    if (auto ec = tls->prepare(stream.native_handle(), host, !not_ip)) co_return failed(errc{ec.value()}, "cannot set up TLS for this host");
+    auto shaken = co_await (stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable) ||
+                            timer.async_wait(tuple_awaitable));
+    if (shaken.index() == 1) co_return failed(errc::timeout, "TLS handshake timed out");
+    if (auto [ec] = std::get<0>(shaken); ec) {
+      const errc code = net::tls_context::classify_handshake_failure(stream.native_handle(), ec);
+      const long verify = SSL_get_verify_result(stream.native_handle());
+      std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
+      co_return failed(code, "TLS handshake failed (" + std::move(why) + ")");
+    }
+    tls_stream.emplace(std::move(stream));
+    co_return std::nullopt;
   }
 
   /// Writes `commands` (already formatted, `count` of them) and reads `count` replies.
   asio::awaitable<std::error_code> round_trip(const std::string& commands, std::size_t count,
                                               clock::time_point deadline, reply_reader& reader,
                                               std::vector<redis_reply>& replies) {
+    if (tls_stream) co_return co_await round_trip_on(*tls_stream, commands, count, deadline, reader, replies);
+    co_return co_await round_trip_on(*socket, commands, count, deadline, reader, replies);
+  }
+
+  template <class Stream>
+  asio::awaitable<std::error_code> round_trip_on(Stream& stream, const std::string& commands, std::size_t count,
+                                                 clock::time_point deadline, reply_reader& reader,
+                                                 std::vector<redis_reply>& replies) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(strand, deadline);
-    auto written = co_await (asio::async_write(*socket, asio::buffer(commands), tuple_awaitable) ||
+    auto written = co_await (asio::async_write(stream, asio::buffer(commands), tuple_awaitable) ||
                              timer.async_wait(tuple_awaitable));
     if (written.index() == 1) co_return make_error_code(errc::timeout);
-    if (auto [ec, n] = std::get<0>(written); ec) co_return make_error_code(errc::connection_closed);
+    if (auto [ec, n] = std::get<0>(written); ec) co_return closed_by(ec);
     std::array<char, 16384> buffer;
     while (replies.size() < count) {
       bool ok = true;
@@ -240,14 +424,37 @@ struct redis_client::state {
         replies.push_back(std::move(*reply));
       }
       if (replies.size() == count) break;
-      auto got = co_await (socket->async_read_some(asio::buffer(buffer), tuple_awaitable) ||
+      auto got = co_await (stream.async_read_some(asio::buffer(buffer), tuple_awaitable) ||
                            timer.async_wait(tuple_awaitable));
       if (got.index() == 1) co_return make_error_code(errc::timeout);
       auto [ec, n] = std::get<0>(got);
-      if (ec) co_return make_error_code(errc::connection_closed);
+      if (ec) co_return closed_by(ec);
       if (!reader.feed(buffer.data(), n)) co_return make_error_code(errc::protocol_error);
     }
+    if (tls_stream) tls->remember_session(tls_stream->native_handle());
     co_return std::error_code{};
+  }
+
+  /// With TLS 1.3 a refused client certificate arrives as an alert on the first read.
+  std::error_code closed_by(const std::error_code& ec) const {
+    if (tls_stream && net::tls_context::is_client_certificate_alert(ec)) return make_error_code(errc::client_certificate_rejected);
+    return make_error_code(errc::connection_closed);
+  }
+
+  /// The handshake (AUTH, SELECT), in one write with `batch`'s commands. nullopt when
+  /// accepted (the batch's replies are then in `replies`, the handshake's removed).
+  asio::awaitable<std::optional<error_info>> verify(const std::vector<std::shared_ptr<pending>>& batch, reply_reader& reader,
+                                                    std::vector<redis_reply>& replies) {
+    std::string commands = format_handshake(options.endpoint, steps);
+    for (const auto& p : batch) commands += p->command;
+    const auto ec = co_await round_trip(commands, steps.size() + batch.size(), clock::now() + options.reply_timeout, reader, replies);
+    OPENSSL_cleanse(commands.data(), commands.size());  // it held the password
+    if (ec == errc::client_certificate_rejected) co_return failed(errc::client_certificate_rejected, "the server refused the client certificate");
+    if (ec) co_return error_info{.code = ec, .message = "Redis at " + options.endpoint.to_string() + ": " + ec.message()};
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      if (auto refusal = handshake_refusal(steps[i], replies[i], options.endpoint)) co_return refusal;
+    replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(steps.size()));
+    co_return std::nullopt;
   }
 };
 
@@ -266,26 +473,61 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
   state& s = *self->state_;
   auto backoff = s.options.reconnect_min;
   std::optional<reply_reader> reader;
+  // After a failed or refused connection: full jitter over [backoff/2, backoff], so that
+  // many clients do not reconnect in step.
+  auto pause_after_failure = [&]() -> asio::awaitable<void> {
+    self->failures_.fetch_add(1, std::memory_order_relaxed);
+    const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
+    const auto wait = std::chrono::milliseconds(half + static_cast<std::int64_t>(retry::jitter_bits() % static_cast<std::uint64_t>(half + 1)));
+    backoff = std::min(backoff * 2, s.options.reconnect_max);
+    s.pause.expires_after(wait);
+    co_await s.pause.async_wait(tuple_awaitable);
+  };
+  auto fail_batch = [&](const std::vector<std::shared_ptr<pending>>& batch, const error_info& why) {
+    if (is_refusal(why.code)) {
+      self->refusals_.fetch_add(1, std::memory_order_relaxed);
+      s.refuse(why, batch);
+    } else {
+      for (const auto& p : batch) s.deliver(p, why);
+    }
+  };
   try {
     while (!s.is_stopped()) {
-      if (!s.socket) {
+      if (!s.is_open()) {
         reader.emplace();
-        if (auto ec = co_await s.connect(*reader)) {
-          self->failures_.fetch_add(1, std::memory_order_relaxed);
-          // Full jitter over [backoff/2, backoff], so that many clients do not reconnect in step.
-          const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
-          const auto wait = std::chrono::milliseconds(half + static_cast<std::int64_t>(retry::jitter_bits() % static_cast<std::uint64_t>(half + 1)));
-          backoff = std::min(backoff * 2, s.options.reconnect_max);
-          s.pause.expires_after(wait);
-          co_await s.pause.async_wait(tuple_awaitable);
+        if (auto failure = co_await s.connect()) {
+          fail_batch({}, *failure);
+          co_await pause_after_failure();
           continue;
         }
-        backoff = s.options.reconnect_min;
-        self->connects_.fetch_add(1, std::memory_order_relaxed);
-        self->connected_.store(true, std::memory_order_release);
       }
 
       auto batch = s.take_batch();
+      std::vector<redis_reply> replies;
+      replies.reserve(batch.size() + s.steps.size());
+      if (!s.verified) {
+        // The handshake goes with the waiting commands, or alone when nothing waits, so
+        // that a refusal is known before the first command.
+        if (!s.steps.empty()) {
+          self->commands_.fetch_add(batch.size() + s.steps.size(), std::memory_order_relaxed);
+          self->round_trips_.fetch_add(1, std::memory_order_relaxed);
+          if (auto failure = co_await s.verify(batch, *reader, replies)) {
+            s.close();
+            fail_batch(batch, *failure);
+            co_await pause_after_failure();
+            continue;
+          }
+        }
+        s.verified = true;
+        s.accept();
+        backoff = s.options.reconnect_min;
+        self->connects_.fetch_add(1, std::memory_order_relaxed);
+        self->connected_.store(true, std::memory_order_release);
+        if (!s.steps.empty()) {
+          for (std::size_t i = 0; i < batch.size(); ++i) s.deliver(batch[i], std::move(replies[i]));
+          continue;
+        }
+      }
       if (batch.empty()) {
         s.signal.expires_at(clock::time_point::max());
         co_await s.signal.async_wait(tuple_awaitable);
@@ -295,8 +537,6 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
       for (const auto& p : batch) commands += p->command;
       self->commands_.fetch_add(batch.size(), std::memory_order_relaxed);
       self->round_trips_.fetch_add(1, std::memory_order_relaxed);
-      std::vector<redis_reply> replies;
-      replies.reserve(batch.size());
       const auto ec = co_await s.round_trip(commands, batch.size(), clock::now() + s.options.reply_timeout, *reader, replies);
       if (ec) {
         // The commands may or may not have run; the connection is not reused.
@@ -336,6 +576,7 @@ asio::awaitable<result<redis_reply>> redis_client::exec(std::vector<std::string>
   {
     std::lock_guard lock(state_->mutex);
     if (state_->stopped) co_return error_info{.code = make_error_code(errc::cancelled), .message = "the Redis client was stopped"};
+    if (state_->refusal) co_return *state_->refusal;
     state_->queue.push_back(p);
   }
   asio::post(state_->strand, [self] { self->state_->signal.cancel(); });
@@ -354,7 +595,13 @@ redis_client_stats redis_client::stats() const noexcept {
   return {.commands = commands_.load(std::memory_order_relaxed),
           .round_trips = round_trips_.load(std::memory_order_relaxed),
           .connects = connects_.load(std::memory_order_relaxed),
-          .failures = failures_.load(std::memory_order_relaxed)};
+          .failures = failures_.load(std::memory_order_relaxed),
+          .refusals = refusals_.load(std::memory_order_relaxed)};
+}
+
+std::optional<error_info> redis_client::refusal() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->refusal;
 }
 
 void redis_client::stop() {
@@ -366,10 +613,9 @@ void redis_client::stop() {
     self->state_->signal.cancel();
     self->state_->pause.cancel();
     // Closed, not destroyed: the loop may be inside an operation on it.
-    if (self->state_->socket) {
-      std::error_code ignored;
-      self->state_->socket->close(ignored);
-    }
+    std::error_code ignored;
+    if (self->state_->socket) self->state_->socket->close(ignored);
+    if (self->state_->tls_stream) self->state_->tls_stream->lowest_layer().close(ignored);
   });
 }
 

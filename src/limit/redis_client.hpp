@@ -10,9 +10,17 @@
 // commands of that round fail (connection_closed / timeout) and the loop reconnects
 // with capped, jittered exponential backoff. Commands issued while disconnected wait
 // for the connection, each until its own deadline.
+//
+// Every (re)connection is verified before its first command: TLS (rediss://), then the
+// handshake (AUTH, SELECT) — sent in the same write as the commands waiting for it, or
+// alone when none is. A refusal (is_refusal: bad credentials, an untrusted certificate)
+// fails the waiting commands with it and every later one at once, until a
+// reconnection, still attempted with backoff, is accepted.
 
 #include "limit/redis_reply_reader.hpp"
 
+#include <codex/auth/secret.hpp>
+#include <codex/net/tls_options.hpp>
 #include <codex/result.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -22,32 +30,64 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace codex::limit {
 
-/// Where Redis listens, parsed from `redis://host:port[/db]` or `unix:///path`.
+/// Where Redis listens and how to log in, parsed from
+/// `redis://[user[:password]@]host:port[/db]`, `rediss://…` (TLS) or `unix:///path`.
 struct redis_endpoint {
   std::string host;      ///< empty for a unix socket
   std::uint16_t port = 6379;
   std::string path;      ///< the unix socket's path; empty for TCP
   unsigned db = 0;
+  bool tls = false;      ///< rediss://: TLS on our own stream
+  std::string user;      ///< the ACL user; empty: AUTH with the password alone (user "default")
+  auth::secret password; ///< empty: no AUTH
 
   bool is_unix() const noexcept { return !path.empty(); }
-  /// "redis://host:port/db" or "unix:///path" (for logs: URLs hold no secret here).
+  /// The URL without the password ("rediss://user@host:port/db", "unix:///path"):
+  /// what logs and errors show, and what parses back to this endpoint minus its password.
   std::string to_string() const;
 };
 
-/// Parses a Redis URL (no query, no user/password). Pure. Errors: errc::invalid_argument.
+/// Parses a Redis URL (no query). The user and password are percent-decoded; the
+/// password goes straight into a secret. Pure. Errors: errc::invalid_argument, with a
+/// message that never holds the password.
 result<redis_endpoint> parse_redis_endpoint(std::string_view url);
 
 /// Formats one command in RESP (hiredis's redisFormatCommandArgv). Pure.
 std::string format_redis_command(const std::vector<std::string>& args);
 
+/// What a new connection sends before anything else, in this order.
+enum class handshake_step { auth, select };
+
+/// The handshake of `endpoint`: AUTH when it has a password, SELECT when db != 0. Pure.
+std::vector<handshake_step> handshake_steps(const redis_endpoint& endpoint);
+
+/// The handshake's commands, RESP, in one string (it holds the password: wipe it after
+/// use). Pure.
+std::string format_handshake(const redis_endpoint& endpoint, const std::vector<handshake_step>& steps);
+
+/// What Redis's reply to one handshake step means: nullopt when it was accepted, else
+/// the typed refusal — errc::credentials_rejected (WRONGPASS, NOAUTH, a password given
+/// to a Redis without one), errc::invalid_argument (SELECT refused) — naming the
+/// endpoint and Redis's own words, never the password. Pure.
+std::optional<error_info> handshake_refusal(handshake_step step, const redis_reply& reply, const redis_endpoint& endpoint);
+
+/// Whether `code` says the configuration is wrong (bad credentials, an untrusted or
+/// misnamed certificate, a refused client certificate, a refused database): retrying
+/// will not help until someone changes it, so callers fail at once. Pure.
+bool is_refusal(const std::error_code& code) noexcept;
+
 struct redis_client_options {
   redis_endpoint endpoint;
+  /// With a rediss:// endpoint: the trust store (ca_file; the system store when none)
+  /// and the client certificate, as for the API (TLS >= 1.2, SNI, host check).
+  net::tls_options tls;
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(1);
   std::chrono::milliseconds reply_timeout = std::chrono::milliseconds(500);
   std::chrono::milliseconds reconnect_min = std::chrono::milliseconds(20);
@@ -60,6 +100,7 @@ struct redis_client_stats {
   std::uint64_t round_trips = 0;  ///< writes of one or more pipelined commands
   std::uint64_t connects = 0;     ///< successful connections
   std::uint64_t failures = 0;     ///< connections that failed or broke
+  std::uint64_t refusals = 0;     ///< connection attempts refused (see is_refusal)
 };
 
 /// Thread-safety: exec(), connected(), stats() and stop() may be called from any thread.
@@ -76,12 +117,16 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   /// error). Errors: errc::timeout (no reply by `deadline`, connected or not),
   /// errc::connection_closed (the connection broke with the command in flight: it may
   /// or may not have run), errc::cancelled (stop(), or the caller's cancellation),
-  /// errc::protocol_error (unparsable reply).
+  /// errc::protocol_error (unparsable reply), and the refusal of the last connection
+  /// attempt (see refusal()) at once.
   asio::awaitable<result<redis_reply>> exec(std::vector<std::string> args,
                                             std::chrono::steady_clock::time_point deadline);
 
   /// Whether the connection is up (a hint: it may break the next moment).
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+
+  /// Why the last connection attempt was refused (is_refusal), while that holds.
+  std::optional<error_info> refusal() const;
 
   redis_client_stats stats() const noexcept;
 
@@ -97,7 +142,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
 
   std::unique_ptr<state> state_;
   std::atomic<bool> connected_{false};
-  std::atomic<std::uint64_t> commands_{0}, round_trips_{0}, connects_{0}, failures_{0};
+  std::atomic<std::uint64_t> commands_{0}, round_trips_{0}, connects_{0}, failures_{0}, refusals_{0};
 };
 
 }  // namespace codex::limit

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace codex::limit {
 namespace {
@@ -25,7 +26,18 @@ using std::chrono::microseconds;
 redis_client_options client_options(const redis_limiter_options& options) {
   auto endpoint = parse_redis_endpoint(options.url);
   if (!endpoint) refuse("limiter: " + endpoint.error().message);
+  if (endpoint->password.empty()) endpoint->password = options.password;
+  if (endpoint->password.empty()) {
+    if (const char* env = std::getenv("CODEX_LIMITER_PASSWORD"); env != nullptr && *env != '\0')
+      endpoint->password = auth::secret(env);
+  }
+  if (!endpoint->user.empty() && endpoint->password.empty())
+    refuse("limiter: the Redis user '" + endpoint->user + "' needs a password (in the URL, the options or CODEX_LIMITER_PASSWORD)");
+  const auto& tls = options.tls;
+  if (!endpoint->tls && (!tls.ca_file.empty() || !tls.ca_directory.empty() || !tls.client_certificate_file.empty()))
+    refuse("limiter: a CA or client certificate is for rediss:// (TLS) URLs");
   return {.endpoint = std::move(*endpoint),
+          .tls = options.tls,
           .connect_timeout = options.connect_timeout,
           .reply_timeout = options.reply_timeout,
           .reconnect_min = options.reconnect_min,
@@ -48,10 +60,27 @@ rate_limit fallback_rate(const redis_limiter_options& options, const rate_limit&
   return share;
 }
 
+/// What the limiter keeps of its options: the password lives in the connection only.
+redis_limiter_options without_secrets(const redis_limiter_options& options) {
+  redis_limiter_options kept = options;
+  kept.password = {};
+  kept.tls.client_key_passphrase = {};
+  if (auto endpoint = parse_redis_endpoint(options.url)) kept.url = endpoint->to_string();
+  return kept;
+}
+
 std::int64_t to_us(clock::duration d) { return std::chrono::duration_cast<microseconds>(d).count(); }
 
 error_info failure(errc code, std::string message) {
   return error_info{.code = make_error_code(code), .message = std::move(message)};
+}
+
+/// An error reply's errc: a refusal (see is_refusal) when it says the credentials or
+/// the ACL forbid the check, which waiting will not change; io_error otherwise.
+errc reply_error_code(std::string_view text) {
+  if (text.starts_with("NOAUTH") || text.starts_with("WRONGPASS")) return errc::credentials_rejected;
+  if (text.starts_with("NOPERM")) return errc::permission_denied;
+  return errc::io_error;
 }
 
 /// Waits a little (bounded by `deadline`) before asking again after an error reply.
@@ -64,7 +93,7 @@ asio::awaitable<void> pause_before_retry(clock::time_point deadline) {
 
 redis_limiter::redis_limiter(asio::any_io_executor executor, const redis_limiter_options& options,
                              const rate_limit& rate, std::string_view identity)
-    : options_(options),
+    : options_(without_secrets(options)),
       params_(params_for(rate)),
       key_(options.key_prefix + std::string(identity)),
       executor_(executor),
@@ -85,7 +114,7 @@ asio::awaitable<result<redis_reply>> redis_limiter::eval(std::vector<std::string
     if (loaded->is_error()) co_return failure(errc::io_error, "Redis refused the limiter script: " + loaded->text);
     reply = co_await client_->exec(std::move(args), deadline);
   }
-  if (reply && reply->is_error()) co_return failure(errc::io_error, "Redis: " + reply->text);
+  if (reply && reply->is_error()) co_return failure(reply_error_code(reply->text), "Redis at " + options_.url + ": " + reply->text);
   co_return reply;
 }
 
@@ -134,6 +163,9 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
   }
   const bool fallback_allowed = options_.when_unavailable == when_redis_unavailable::local_fallback;
   for (;;) {
+    // A refusal (a wrong password, an untrusted certificate) is not Redis being away:
+    // even with a fallback, the call fails with it at once.
+    if (auto refused = client_->refusal()) co_return std::move(*refused);
     const auto now = clock::now();
     if (fallback_allowed && !client_->connected()) co_return from_fallback(now, deadline);
     if (now >= deadline) co_return failure(errc::timeout, "the shared rate limiter (Redis) did not answer before the call's deadline");
@@ -153,7 +185,7 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     auto reply = co_await eval(std::move(args), round_deadline);
     if (!reply) {
       failures_.fetch_add(1, std::memory_order_relaxed);
-      if (reply.code() == make_error_code(errc::cancelled)) co_return std::move(reply).error();
+      if (reply.code() == make_error_code(errc::cancelled) || is_refusal(reply.code())) co_return std::move(reply).error();
       if (fallback_allowed) co_return from_fallback(clock::now(), deadline);
       if (reply.code() == make_error_code(errc::io_error)) co_await pause_before_retry(deadline);  // e.g. LOADING
       continue;  // wait: ask again (the connection waits for Redis) until the deadline

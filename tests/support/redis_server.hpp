@@ -3,8 +3,11 @@
 // unix socket in a temporary directory, with no persistence; stopped (SIGTERM, then
 // SIGKILL) when the test is done. kill() and start() again simulate a crash and a
 // restart at the same address (the data is gone, as after a restart without disk).
+// Optionally with a password (requirepass), ACL users, and TLS only (tls-port) with a
+// CA and leaf made at start (nothing of it is stored in the repository).
 
 #include "child_process.hpp"
+#include "emulator/pki.hpp"
 #include "free_port.hpp"
 #include "temp_dir.hpp"
 
@@ -19,9 +22,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace codex::test {
 
@@ -29,28 +34,46 @@ class redis_server {
  public:
   enum class transport { tcp, unix_socket };
 
-  explicit redis_server(transport how = transport::tcp) : how_(how) {
+  struct options {
+    transport how = transport::tcp;
+    std::string requirepass;             ///< the default user's password; empty: none
+    std::vector<std::string> acl_users;  ///< ACL rules, one user each: "codex on >pw ~codex:* +@all"
+    bool tls = false;                    ///< TLS only, on the TCP port
+    bool require_client_certificate = false;  ///< tls-auth-clients yes (else no)
+    emulator::pki::subject_names tls_names{.dns = {"localhost"}, .ip_addresses = {"127.0.0.1"}};
+  };
+
+  explicit redis_server(transport how = transport::tcp) : redis_server(options{.how = how}) {}
+
+  explicit redis_server(options o) : how_(o.how), options_(std::move(o)) {
     if (how_ == transport::tcp) port_ = free_port();
+    if (options_.tls) write_pki();
+    write_config();
     start();
   }
   ~redis_server() { stop(); }
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
 
-  /// "redis://127.0.0.1:PORT/0" or "unix:///tmp/…/redis.sock".
+  /// "redis://127.0.0.1:PORT/0" ("rediss://" with TLS) or "unix:///tmp/…/redis.sock".
   std::string url() const {
-    return how_ == transport::tcp ? "redis://127.0.0.1:" + std::to_string(port_) + "/0" : "unix://" + socket_path();
+    if (how_ == transport::unix_socket) return "unix://" + socket_path();
+    return std::string(options_.tls ? "rediss" : "redis") + "://127.0.0.1:" + std::to_string(port_) + "/0";
   }
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// With TLS: the CA that signed the server's certificate (PEM file), and a client
+  /// certificate it issues (chain and key files) for tls-auth-clients.
+  std::string ca_file() const { return (dir_.path / "ca.pem").string(); }
+  std::pair<std::string, std::string> client_certificate() const {
+    return {(dir_.path / "client.pem").string(), (dir_.path / "client.key").string()};
+  }
+  /// The server's log (redis.log in its directory).
+  std::filesystem::path log_file() const { return dir_.path / "redis.log"; }
 
   /// Starts redis-server and waits (≤ 10 s) until it accepts connections.
   void start() {
-    std::vector<std::string> argv = {"redis-server", "--save", "", "--appendonly", "no", "--dir", dir_.path.string(),
-                                     "--daemonize", "no", "--loglevel", "warning"};
-    if (how_ == transport::tcp) {
-      argv.insert(argv.end(), {"--bind", "127.0.0.1", "--port", std::to_string(port_)});
-    } else {
-      argv.insert(argv.end(), {"--port", "0", "--unixsocket", socket_path(), "--unixsocketperm", "700"});
-    }
+    std::vector<std::string> argv = {"redis-server", (dir_.path / "redis.conf").string()};
     const int log = ::open((dir_.path / "redis.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     REQUIRE(log >= 0);
     process_ = std::make_unique<child>(argv, environment(), log, log);
@@ -94,6 +117,36 @@ class redis_server {
 
   std::string socket_path() const { return (dir_.path / "redis.sock").string(); }
 
+  // A config file rather than arguments: ACL rules and TLS settings read more plainly there.
+  void write_config() const {
+    std::ofstream conf(dir_.path / "redis.conf");
+    conf << "save \"\"\nappendonly no\ndaemonize no\nloglevel warning\ndir " << dir_.path.string() << "\n";
+    if (how_ == transport::unix_socket) {
+      conf << "port 0\nunixsocket " << socket_path() << "\nunixsocketperm 700\n";
+    } else if (options_.tls) {
+      const auto d = dir_.path.string();
+      conf << "bind 127.0.0.1\nport 0\ntls-port " << port_ << "\ntls-cert-file " << d << "/server.pem\ntls-key-file " << d
+           << "/server.key\ntls-ca-cert-file " << d << "/ca.pem\ntls-auth-clients "
+           << (options_.require_client_certificate ? "yes" : "no") << "\n";
+    } else {
+      conf << "bind 127.0.0.1\nport " << port_ << "\n";
+    }
+    if (!options_.requirepass.empty()) conf << "requirepass " << options_.requirepass << "\n";
+    for (const auto& rule : options_.acl_users) conf << "user " << rule << "\n";
+    REQUIRE(conf.good());
+  }
+
+  void write_pki() const {
+    const emulator::pki::authority ca("codex-test Redis CA");
+    const auto leaf = ca.issue("redis", options_.tls_names);
+    const auto client = ca.issue_client("codex-limiter");
+    emulator::pki::write_file_atomically(dir_.path / "ca.pem", ca.certificate_pem());
+    emulator::pki::write_file_atomically(dir_.path / "server.pem", leaf.chain_pem);
+    emulator::pki::write_file_atomically(dir_.path / "server.key", leaf.private_key_pem);
+    emulator::pki::write_file_atomically(dir_.path / "client.pem", client.chain_pem);
+    emulator::pki::write_file_atomically(dir_.path / "client.key", client.private_key_pem);
+  }
+
   bool accepts() const {
     int fd = -1;
     int rc = -1;
@@ -117,6 +170,7 @@ class redis_server {
   }
 
   transport how_;
+  options options_;
   temp_dir dir_{"codex-redis"};
   std::uint16_t port_ = 0;
   std::unique_ptr<child> process_;

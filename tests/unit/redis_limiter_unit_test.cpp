@@ -103,7 +103,7 @@ TEST_CASE("limiter URLs", "[redis][config]") {
   CHECK(options.lease == 4);
   CHECK(options.reply_timeout == 300ms);
   CHECK(std::get<redis_limiter_options>(parse_limiter_url("unix:///run/redis.sock").value()).url == "unix:///run/redis.sock");
-  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://u:p@h",
+  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://u:p%zz@h",
                           "unix://relative", "redis://h?on_down=never", "redis://h?share=0", "redis://h?share=2",
                           "redis://h?lease=0", "redis://h?nope=1", "redis://h?share"}) {
     INFO(bad);
@@ -127,6 +127,90 @@ TEST_CASE("Redis endpoints", "[redis]") {
   auto local = parse_redis_endpoint("unix:///tmp/r.sock").value();
   CHECK(local.is_unix());
   CHECK(local.path == "/tmp/r.sock");
+}
+
+TEST_CASE("Redis endpoints with a user, a password and TLS: the password only in the secret", "[redis]") {
+  auto full = parse_redis_endpoint("rediss://codex:s%3Acr%40t/x@redis.example:6380/2").value();
+  CHECK(full.tls);
+  CHECK(full.user == "codex");
+  CHECK(full.password.reveal() == "s:cr@t/x");
+  CHECK(full.host == "redis.example");
+  CHECK(full.port == 6380);
+  CHECK(full.db == 2);
+  CHECK(full.to_string() == "rediss://codex@redis.example:6380/2");
+  // An unescaped '@' in the password: the last '@' ends the user information.
+  auto raw = parse_redis_endpoint("redis://:p@ss@h").value();
+  CHECK(raw.user.empty());
+  CHECK(raw.password.reveal() == "p@ss");
+  CHECK(raw.to_string() == "redis://h:6379/0");
+  auto odd_user = parse_redis_endpoint("redis://a%20b@h").value();
+  CHECK(odd_user.user == "a b");
+  CHECK(odd_user.password.empty());
+  CHECK(odd_user.to_string() == "redis://a%20b@h:6379/0");
+  for (const char* bad : {"redis://u:pw%4@h", "redis://u:pw%g0@h", "rediss://u:topsecret@", "redis://u:topsecret@h:0"}) {
+    INFO(bad);
+    auto parsed = parse_redis_endpoint(bad);
+    REQUIRE(!parsed);
+    CHECK(parsed.code() == codex::errc::invalid_argument);
+    CHECK(parsed.error().message.find("topsecret") == std::string::npos);
+    CHECK(parsed.error().message.find("pw") == std::string::npos);
+  }
+}
+
+TEST_CASE("the handshake: AUTH (with the ACL user) and SELECT, and what refusals mean", "[redis]") {
+  auto plain = parse_redis_endpoint("redis://h").value();
+  CHECK(handshake_steps(plain).empty());
+  auto with_db = parse_redis_endpoint("redis://h/4").value();
+  CHECK(handshake_steps(with_db) == std::vector<handshake_step>{handshake_step::select});
+  CHECK(format_handshake(with_db, handshake_steps(with_db)) == format_redis_command({"SELECT", "4"}));
+  auto user = parse_redis_endpoint("redis://codex:pw1@h/4").value();
+  CHECK(handshake_steps(user) == std::vector<handshake_step>{handshake_step::auth, handshake_step::select});
+  CHECK(format_handshake(user, handshake_steps(user)) ==
+        format_redis_command({"AUTH", "codex", "pw1"}) + format_redis_command({"SELECT", "4"}));
+  auto default_user = parse_redis_endpoint("redis://:pw2@h").value();
+  CHECK(format_handshake(default_user, handshake_steps(default_user)) == format_redis_command({"AUTH", "pw2"}));
+
+  const redis_reply ok{.type = redis_reply::kind::status, .text = "OK"};
+  CHECK(!handshake_refusal(handshake_step::auth, ok, user));
+  CHECK(!handshake_refusal(handshake_step::select, ok, user));
+  const redis_reply wrong{.type = redis_reply::kind::error, .text = "WRONGPASS invalid username-password pair or user is disabled."};
+  auto refused = handshake_refusal(handshake_step::auth, wrong, user);
+  REQUIRE(refused);
+  CHECK(refused->code == codex::errc::credentials_rejected);
+  CHECK(refused->message == "Redis at redis://codex@h:6379/4 refused the password of user 'codex': " + wrong.text);
+  CHECK(is_refusal(refused->code));
+  // Should Redis ever echo the password, the message masks it.
+  const redis_reply echoed{.type = redis_reply::kind::error, .text = "ERR bad pw1 here"};
+  CHECK(handshake_refusal(handshake_step::auth, echoed, user)->message.find("pw1") == std::string::npos);
+  const redis_reply range{.type = redis_reply::kind::error, .text = "ERR DB index is out of range"};
+  CHECK(handshake_refusal(handshake_step::select, range, user)->code == codex::errc::invalid_argument);
+  CHECK(handshake_refusal(handshake_step::auth, redis_reply{.type = redis_reply::kind::integer}, user)->code ==
+        codex::errc::protocol_error);
+  CHECK(!is_refusal(make_error_code(codex::errc::timeout)));
+  CHECK(!is_refusal(make_error_code(codex::errc::connection_closed)));
+  CHECK(is_refusal(make_error_code(codex::errc::certificate_rejected)));
+}
+
+TEST_CASE("limiter URLs with credentials and TLS: the password moves to the options' secret", "[redis][config]") {
+  auto parsed = parse_limiter_url("rediss://codex:hunter2@10.0.0.5:6380/1?ca_file=/etc/redis/ca.pem&cert=/c.pem&key=/c.key&lease=2");
+  REQUIRE(parsed);
+  const auto& options = std::get<redis_limiter_options>(*parsed);
+  CHECK(options.url == "rediss://codex@10.0.0.5:6380/1");
+  CHECK(options.password.reveal() == "hunter2");
+  CHECK(options.tls.ca_file == "/etc/redis/ca.pem");
+  CHECK(options.tls.client_certificate_file == "/c.pem");
+  CHECK(options.tls.client_key_file == "/c.key");
+  CHECK(options.lease == 2);
+  CHECK(codex::limit::redis("redis://:hunter2@h:1/0").url == "redis://h:1/0");
+  CHECK(codex::limit::redis("redis://:hunter2@h:1/0").password.reveal() == "hunter2");
+  CHECK(parse_limiter_url("redis://h?ca_file=/x").code() == codex::errc::invalid_argument);  // TLS only
+  CHECK(parse_limiter_url("rediss://h?ca_file=").code() == codex::errc::invalid_argument);
+  for (const char* bad : {"redis://u:hunter2@h?hunter2", "redis://u:hunter2@h?hunter2=1", "redis://u:hun?ter2@h"}) {
+    INFO(bad);
+    auto refused = parse_limiter_url(bad);
+    REQUIRE(!refused);
+    CHECK(refused.error().message.find("ter2") == std::string::npos);
+  }
 }
 
 TEST_CASE("RESP formatting through hiredis", "[redis]") {

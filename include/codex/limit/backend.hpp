@@ -3,6 +3,8 @@
 // a lock-free GCRA shared by every client of the key in the process) or in Redis (one
 // GCRA schedule shared by every process and host that uses the key).
 
+#include <codex/auth/secret.hpp>
+#include <codex/net/tls_options.hpp>
 #include <codex/result.hpp>
 
 #include <chrono>
@@ -39,8 +41,22 @@ enum class when_redis_unavailable {
 /// client's executor while the client exists: a program that waits for
 /// `io_context::run()` to return by itself must destroy its clients first.
 struct redis_limiter_options {
-  /// `redis://host:port[/db]` (port default 6379, db default 0) or `unix:///path/to/redis.sock`.
+  /// `redis://[user[:password]@]host:port[/db]` (port default 6379, db default 0),
+  /// `rediss://…` (TLS), or `unix:///path/to/redis.sock`. User and password are
+  /// percent-encoded; redis() and parse_limiter_url() move a password found here into
+  /// `password`, so that this field never holds it.
   std::string url = "redis://127.0.0.1:6379/0";
+  /// The password (AUTH, with the URL's user when it names one). Empty: the one in
+  /// `url`, else the environment variable CODEX_LIMITER_PASSWORD, read when the
+  /// limiter is made (it stays out of process listings), else none. Sent with SELECT
+  /// on every (re)connection before the first check; a refused one fails the calls at
+  /// once with errc::credentials_rejected. Never printed, logged or put in an error.
+  auth::secret password;
+  /// For `rediss://`: the CA (ca_file; the system store when none) and a client
+  /// certificate (client_certificate_file, client_key_file, client_key_passphrase), as
+  /// for the API: TLS >= 1.2, SNI, host name check. A certificate that does not verify
+  /// fails the calls at once (errc::certificate_rejected, errc::host_name_mismatch).
+  net::tls_options tls;
   when_redis_unavailable when_unavailable = when_redis_unavailable::wait;  ///< what a call does while Redis does not answer
   /// With local_fallback: this process's share of the limit while Redis is away
   /// (e.g. 0.25 for one of four workers), in (0, 1]. At least one request per period.
@@ -61,14 +77,17 @@ struct redis_limiter_options {
 /// Which limiter a client uses. Default: local_limiter.
 using limiter_choice = std::variant<local_limiter, redis_limiter_options>;
 
-/// A Redis limiter at `url` with the documented defaults:
-/// `cfg.limiter = codex::limit::redis("redis://127.0.0.1:6379/0");`
+/// A Redis limiter at `url` with the documented defaults (a password in `url` is moved
+/// to `password`): `cfg.limiter = codex::limit::redis("redis://127.0.0.1:6379/0");`
 redis_limiter_options redis(std::string url);
 
 /// Parses the `--limiter` / CODEX_LIMITER_URL form: "local", or a Redis URL
-/// (`redis://host:port[/db]`, `unix:///path`) with optional query parameters
-/// `on_down=wait|local`, `share=0.25`, `lease=N`, `timeout_ms=N` (reply timeout), e.g.
-/// `redis://10.0.0.5:6379/0?on_down=local&share=0.25`. Pure; thread-safe.
+/// (`redis://[user[:password]@]host:port[/db]`, `rediss://…`, `unix:///path`) with
+/// optional query parameters `on_down=wait|local`, `share=0.25`, `lease=N`,
+/// `timeout_ms=N` (reply timeout), and for rediss:// `ca_file=PATH`, `cert=PATH`,
+/// `key=PATH` (the client certificate and its key), e.g.
+/// `rediss://codex@10.0.0.5:6380/0?ca_file=/etc/redis/ca.pem&on_down=local&share=0.25`.
+/// A password in the URL goes to redis_limiter_options::password. Pure; thread-safe.
 /// Errors: errc::invalid_argument, with a message naming what is wrong.
 result<limiter_choice> parse_limiter_url(std::string_view text);
 
