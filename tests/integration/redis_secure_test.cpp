@@ -202,3 +202,82 @@ TEST_CASE("redis AUTH through the client: calls succeed, a wrong password is the
   });
   emulator.stop();
 }
+
+namespace {
+
+/// A limiter for a TLS server, with the URL's query given as parse_limiter_url reads it.
+redis_limiter_options tls_limiter(const std::string& url_and_query) {
+  auto parsed = parse_limiter_url(url_and_query);
+  REQUIRE(parsed);
+  auto options = std::get<redis_limiter_options>(std::move(*parsed));
+  options.reply_timeout = 1s;
+  options.connect_timeout = 2s;
+  options.reconnect_min = 10ms;
+  options.reconnect_max = 200ms;
+  return options;
+}
+
+/// The first acquire's outcome (deadline 10 s: a refusal must come long before).
+codex::result<slot> first_slot(const redis_limiter_options& options) {
+  std::optional<codex::result<slot>> out;
+  codex::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto limiter = std::make_unique<redis_limiter>(ex, options, fast, "sha256:tls");
+    out = co_await limiter->acquire(clock_type::now() + 10s);
+    if (*out) out = co_await limiter->acquire(clock_type::now() + 10s);  // the connection is reused
+    limiter.reset();
+  });
+  return std::move(*out);
+}
+
+}  // namespace
+
+TEST_CASE("rediss://: verified TLS with the URL's CA and a password; wrong CA, system store, other host: typed at once", "[redis]") {
+  auto options = password_server();
+  options.tls = true;
+  redis_server server(options);
+  const std::string base = url_with(server, std::string("codex:") + worker_password);
+  REQUIRE(base.starts_with("rediss://"));
+
+  auto ok = first_slot(tls_limiter(base + "?ca_file=" + server.ca_file()));
+  INFO((ok ? std::string("ok") : ok.error().describe()));
+  CHECK(ok);
+  // By DNS name: SNI "localhost" and the certificate's DNS entry.
+  std::string by_name = base;
+  by_name.replace(by_name.find("127.0.0.1"), 9, "localhost");
+  CHECK(first_slot(tls_limiter(by_name + "?ca_file=" + server.ca_file())));
+
+  codex::test::temp_dir other("codex-redis-other-ca");
+  const auto other_ca = (other.path / "ca.pem").string();
+  emu::pki::write_file_atomically(other_ca, emu::pki::authority("some other CA").certificate_pem());
+  for (const auto& trust : {"?ca_file=" + other_ca, std::string()}) {  // another CA; the system store
+    INFO("trust: " << trust);
+    auto refused = first_slot(tls_limiter(base + trust));
+    REQUIRE(!refused);
+    CHECK(refused.code() == codex::errc::certificate_rejected);
+    CHECK(refused.error().message.find("TLS handshake failed") != std::string::npos);
+    CHECK(!holds_secret(refused.error().describe()));
+  }
+
+  auto missing = tls_limiter(base + "?ca_file=" + (other.path / "none.pem").string());
+  asio::io_context io;
+  CHECK_THROWS_AS(redis_limiter(io.get_executor(), missing, fast, "sha256:tls"), codex::error);
+}
+
+TEST_CASE("rediss://: a certificate for another host is host_name_mismatch", "[redis]") {
+  redis_server server(redis_server::options{.tls = true, .tls_names = {.dns = {"redis.example"}}});
+  auto refused = first_slot(tls_limiter(server.url() + "?ca_file=" + server.ca_file()));
+  REQUIRE(!refused);
+  CHECK(refused.code() == codex::errc::host_name_mismatch);
+}
+
+TEST_CASE("rediss://: a client certificate when Redis asks for one; none is client_certificate_rejected", "[redis]") {
+  redis_server server(redis_server::options{.tls = true, .require_client_certificate = true});
+  const auto [cert, key] = server.client_certificate();
+  const std::string trust = server.url() + "?ca_file=" + server.ca_file();
+  auto ok = first_slot(tls_limiter(trust + "&cert=" + cert + "&key=" + key));
+  INFO((ok ? std::string("ok") : ok.error().describe()));
+  CHECK(ok);
+  auto refused = first_slot(tls_limiter(trust));
+  REQUIRE(!refused);
+  CHECK(refused.code() == codex::errc::client_certificate_rejected);
+}
