@@ -66,6 +66,10 @@ class service {
   /// The "fail the Nth step" knob that POST /_emulator/config arms (faults.fail_step):
   /// give it to the https_server that serves this service (server_options::step_faults).
   const std::shared_ptr<step_fault_switch>& step_faults() const noexcept { return step_faults_; }
+  /// Changes the options as POST /_emulator/config does (the admin token excepted,
+  /// which stays): `change` edits a copy of the current options under the lock, and
+  /// requests that arrive afterwards see the result; rate buckets start full again.
+  void reconfigure(const std::function<void(service_options&)>& change);
 
  private:
   struct call;
@@ -106,6 +110,7 @@ class service {
   response_plan admin_regenerate(call& c);
   response_plan admin_config(call& c);
   response_plan admin_reset(call& c);
+  void install_options(service_options updated);  // mutex_ held
 
   clock now_;
   std::unique_ptr<jwt_signer> signer_;

@@ -134,6 +134,19 @@ response_plan service::admin_config(call& c) {
   if (auto message = apply_config_json(updated, c.request.body); !message.empty()) {
     return error_plan(message.starts_with("The request body") ? 400 : 422, "invalid_config", message);
   }
+  install_options(std::move(updated));
+  return json_plan(200, config_to_json(*options_));
+}
+
+void service::reconfigure(const std::function<void(service_options&)>& change) {
+  std::lock_guard lock{mutex_};
+  service_options updated = *options_;
+  change(updated);
+  updated.admin_token = options_->admin_token;
+  install_options(std::move(updated));
+}
+
+void service::install_options(service_options updated) {
   // An event rather than a setting: armed now, with a fresh count, and not kept.
   if (updated.faults.fail_step) {
     if (updated.faults.fail_step->n == 0) {
@@ -147,7 +160,6 @@ response_plan service::admin_config(call& c) {
   limiter_.clear();
   idempotency_.set_limits(updated.limits.idempotency_entries, updated.limits.idempotency_ttl);
   options_ = std::make_shared<const service_options>(std::move(updated));
-  return json_plan(200, config_to_json(*options_));
 }
 
 response_plan service::admin_reset(call&) {
