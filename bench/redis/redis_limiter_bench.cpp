@@ -2,7 +2,8 @@
 // one process get from a local Redis, and how many Redis commands and socket writes
 // each admitted request costs — with one slot per round trip (lease 1) and with leases
 // of 16. The limit is set far above what Redis can serve, so nothing waits: this
-// measures the limiter, not the rate.
+// measures the limiter, not the rate. REDIS_URL is a --limiter URL (rediss://…?ca_file=
+// for TLS; the password from CODEX_LIMITER_PASSWORD).
 //   redis_limiter_bench REDIS_URL [SECONDS] [RUNS]
 
 #include "limit/redis_limiter.hpp"
@@ -17,7 +18,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace {
 
@@ -31,7 +34,10 @@ struct sample {
 
 sample run(const std::string& url, std::uint32_t lease, std::chrono::milliseconds duration, int run_index) {
   asio::io_context io;
-  auto options = codex::limit::redis(url);
+  auto choice = codex::limit::parse_limiter_url(url);
+  if (!choice || !std::holds_alternative<codex::limit::redis_limiter_options>(*choice))
+    throw std::runtime_error("not a Redis limiter URL: " + url);
+  auto options = std::get<codex::limit::redis_limiter_options>(std::move(*choice));
   options.lease = lease;
   const codex::limit::rate_limit rate{.limit = 1'000'000, .period = std::chrono::seconds(1), .burst = 1};
   auto limiter = std::make_unique<codex::limit::redis_limiter>(
@@ -68,7 +74,7 @@ sample run(const std::string& url, std::uint32_t lease, std::chrono::millisecond
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   const auto after = limiter->connection().stats();
   const double admitted_slots = static_cast<double>(limiter->stats().admitted - admitted_before);
-  if (failed) throw std::runtime_error("an acquire failed: is Redis at " + url + "?");
+  if (failed) throw std::runtime_error("an acquire failed: is Redis at " + options.url + "?");
   limiter.reset();
   return {.checks_per_second = static_cast<double>(admitted) / seconds,
           .commands_per_admitted = static_cast<double>(after.commands - before.commands) / admitted_slots,
@@ -94,7 +100,8 @@ int main(int argc, char** argv) {
       commands.push_back(s.commands_per_admitted);
       writes.push_back(s.writes_per_admitted);
     }
-    const std::string variant = "lease-" + std::to_string(lease) + (url.starts_with("unix:") ? "-unix" : "-tcp");
+    const std::string variant = "lease-" + std::to_string(lease) +
+                                (url.starts_with("unix:") ? "-unix" : url.starts_with("rediss:") ? "-tls" : "-tcp");
     figures.push_back({.benchmark = "redis-limiter", .variant = variant, .metric = "checks_per_s",
                        .value = bench::summarize(checks)});
     figures.push_back({.benchmark = "redis-limiter", .variant = variant, .metric = "redis_commands_per_admitted",
@@ -103,7 +110,8 @@ int main(int argc, char** argv) {
     figures.push_back({.benchmark = "redis-limiter", .variant = variant, .metric = "socket_writes_per_admitted",
                        .value = bench::summarize(writes)});
   }
-  bench::print_table("Redis limiter: 64 coroutines, one process, local Redis (" + url + ")", figures);
+  const std::string shown = url.substr(0, url.find('?'));
+  bench::print_table("Redis limiter: 64 coroutines, one process, local Redis (" + shown + ")", figures);
   bench::append_rows(bench::results_path(), figures);
   return 0;
 }
