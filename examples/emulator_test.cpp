@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <future>
 #include <string>
 #include <vector>
@@ -104,6 +105,21 @@ TEST_CASE("tag_report reports an outage as a typed error, and works again after 
 
   server.set_faults({});
   CHECK(run_with(cfg, [](codex::client& api) { return tag_report(api, "red"); }) == 0);
+}
+
+TEST_CASE("tag_report survives a connection that fails at any step", "[example]") {
+  codex::testing::emulator server;
+  run_with(server.config(), [](codex::client& api) { return create_tagged(api, 2, "red"); });
+  // A fresh client per step, so that its one connection is the one counted: accept,
+  // TLS handshake, the read of the request, the write of the response.
+  for (std::uint64_t n = 1; n <= 4; ++n) {
+    INFO("step " << n);
+    server.fail_step(n, codex::testing::step_failure::reset);
+    CHECK(run_with(server.config(), [](codex::client& api) { return tag_report(api, "red"); }) == 2);
+  }
+  // The batch, a page per step, and the page whose answer was reset in its write: the
+  // emulator did that work, the client never saw it and asked again.
+  CHECK(server.counters_of(credential_kind::api_key).requests == 1 + 4 + 1);
 }
 
 TEST_CASE("a read-only key cannot write", "[example]") {

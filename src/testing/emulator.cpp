@@ -30,6 +30,16 @@ emu::fault_options to_emulator(const fault_options& f) {
           .token_delay = f.token_delay, .token_fail = f.token_fail};
 }
 
+emu::step_action to_emulator(step_failure failure) {
+  switch (failure) {
+    case step_failure::close: break;
+    case step_failure::reset: return emu::step_action::reset;
+    case step_failure::stall: return emu::step_action::stall;
+    case step_failure::truncate: return emu::step_action::truncate;
+  }
+  return emu::step_action::close;
+}
+
 // Half the server's bucket: calls go at once, and the other half absorbs the latency
 // jitter between the client's clock and the server's, so a client alone sees no 429.
 limit::rate_limit client_rate(const emu::rate_limit_options& server) {
@@ -152,6 +162,12 @@ codex::config emulator::config(credential_kind kind) const {
 
 void emulator::set_faults(const fault_options& faults) {
   impl_->server.api().reconfigure([&](emu::service_options& o) { o.faults = to_emulator(faults); });
+}
+
+void emulator::fail_step(std::uint64_t n, step_failure failure) {
+  // An event for the service, not a setting: it arms its server's step switch and forgets it.
+  impl_->server.api().reconfigure(
+      [&](emu::service_options& o) { o.faults.fail_step = emu::step_fault{.n = n, .action = to_emulator(failure)}; });
 }
 
 void emulator::set_rate_limit(const rate_limit_options& limit) {

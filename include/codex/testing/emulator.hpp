@@ -28,6 +28,14 @@ struct fault_options {
   bool token_fail = false;                   ///< POST /auth/token answers 503
 };
 
+/// What the emulator does instead of the step that emulator::fail_step() names.
+enum class step_failure {
+  close,     ///< close the connection with a FIN (no TLS close_notify)
+  reset,     ///< close it with an RST
+  stall,     ///< stop: no read or write on it until the client leaves
+  truncate,  ///< at a write: send its first half, then close with a FIN; at any other step: as close
+};
+
 /// A rate limit the emulator enforces: a token bucket of `burst` requests (0: `limit`),
 /// refilled evenly with `limit` requests per `window`. Past it: 429 with Retry-After.
 struct rate_limit_options {
@@ -139,6 +147,11 @@ class emulator {
   /// Replaces the faults for requests that arrive afterwards; `set_faults({})` clears
   /// them. Like every change of settings, refills the rate buckets.
   void set_faults(const fault_options& faults);
+  /// Fails the `n`th step the server performs from now on, once. Steps are, for each
+  /// connection accepted after this call, its accept, its TLS handshake, every read
+  /// (a piece of a request) and every write (a response); 1 is the next accept. `n` 0
+  /// disarms. A test loops n = 1, 2, … to see its code survive a failure at every point.
+  void fail_step(std::uint64_t n, step_failure failure = step_failure::close);
   /// Replaces the rate limit of API keys and client credentials (buckets refilled).
   /// Errors: std::invalid_argument for a limit of 0 or a window of 0.
   void set_rate_limit(const rate_limit_options& limit);
