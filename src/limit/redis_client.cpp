@@ -100,51 +100,87 @@ std::optional<error_info> refused(errc code, std::string message) {
   return error_info{.code = make_error_code(code), .message = std::move(message)};
 }
 
-/// Parses "[user[:password]@]host[:port][/db]" into `out`.
-result<redis_endpoint> parse_authority(std::string_view rest, redis_endpoint out) {
+/// Takes "[user[:password]@]" off the front of `rest` into `out`.
+std::optional<std::string> take_userinfo(std::string_view& rest, redis_endpoint& out) {
   // The last '@' ends the user information: a password may hold an unescaped '@' or '/'.
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
-    const auto colon = userinfo.find(':');
-    std::string decoded;
-    if (!percent_decode(userinfo.substr(0, colon), decoded)) return invalid("bad %-escape in the Redis user name");
-    out.user = std::move(decoded);
-    if (colon != std::string_view::npos) {
-      const bool ok = percent_decode(userinfo.substr(colon + 1), decoded);
-      out.password = auth::secret(std::move(decoded));  // wipes `decoded`
-      if (!ok) return invalid("bad %-escape in the Redis password");
-    }
+  const auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view userinfo = rest.substr(0, at);
+  rest.remove_prefix(at + 1);
+  const auto colon = userinfo.find(':');
+  std::string decoded;
+  if (!percent_decode(userinfo.substr(0, colon), decoded)) return "bad %-escape in the Redis user name";
+  out.user = std::move(decoded);
+  if (colon != std::string_view::npos) {
+    const bool ok = percent_decode(userinfo.substr(colon + 1), decoded);
+    out.password = auth::secret(std::move(decoded));  // wipes `decoded`
+    if (!ok) return "bad %-escape in the Redis password";
   }
-  const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    const std::string_view db = rest.substr(slash + 1);
-    if (!db.empty()) {
-      const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), out.db);
-      if (ec != std::errc{} || end != db.data() + db.size() || out.db > 1000000)
-        return invalid("the Redis database must be a number");
-    }
-  }
-  std::string_view port;
+  return std::nullopt;
+}
+
+/// "host[:port]" or "[v6][:port]"; the port keeps its value when none is given.
+std::optional<std::string> parse_host_port(std::string_view authority, std::string& host, std::uint16_t& port) {
+  std::string_view port_text;
   if (authority.starts_with("[")) {
     const auto close = authority.find(']');
-    if (close == std::string_view::npos) return invalid("unterminated [IPv6] host in the Redis URL");
-    out.host = std::string(authority.substr(1, close - 1));
+    if (close == std::string_view::npos) return "unterminated [IPv6] host in the Redis URL";
+    host = std::string(authority.substr(1, close - 1));
     authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() != ':') return invalid("unexpected text after ] in the Redis URL");
-    if (!authority.empty()) port = authority.substr(1);
+    if (!authority.empty() && authority.front() != ':') return "unexpected text after ] in the Redis URL";
+    if (!authority.empty()) port_text = authority.substr(1);
   } else {
     const auto colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
-  if (out.host.empty()) return invalid("the Redis URL has no host");
-  if (!port.empty()) {
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-    if (ec != std::errc{} || end != port.data() + port.size() || out.port == 0)
-      return invalid("the Redis port must be a number from 1 to 65535");
+  if (host.empty()) return "the Redis URL has no host";
+  if (!port_text.empty()) {
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0)
+      return "the Redis port must be a number from 1 to 65535";
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_db(std::string_view db, unsigned& out) {
+  if (db.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), out);
+  if (ec != std::errc{} || end != db.data() + db.size() || out > 1000000) return "the Redis database must be a number";
+  return std::nullopt;
+}
+
+/// Parses "[user[:password]@]host[:port][/db]" into `out`.
+result<redis_endpoint> parse_authority(std::string_view rest, redis_endpoint out) {
+  if (auto bad = take_userinfo(rest, out)) return invalid(std::move(*bad));
+  const auto slash = rest.find('/');
+  if (slash != std::string_view::npos) {
+    if (auto bad = parse_db(rest.substr(slash + 1), out.db)) return invalid(std::move(*bad));
+  }
+  if (auto bad = parse_host_port(rest.substr(0, slash), out.host, out.port)) return invalid(std::move(*bad));
+  return out;
+}
+
+/// Parses "[user[:password]@]h1[:port],h2[:port]/master_name[/db]" into `out`.
+result<redis_endpoint> parse_sentinel(std::string_view rest, redis_endpoint out) {
+  if (auto bad = take_userinfo(rest, out)) return invalid(std::move(*bad));
+  const auto slash = rest.find('/');
+  std::string_view hosts = rest.substr(0, slash);
+  while (!hosts.empty() || out.sentinels.empty()) {
+    const auto comma = hosts.find(',');
+    sentinel_address sentinel;
+    if (auto bad = parse_host_port(hosts.substr(0, comma), sentinel.host, sentinel.port)) return invalid(std::move(*bad));
+    out.sentinels.push_back(std::move(sentinel));
+    hosts = comma == std::string_view::npos ? std::string_view{} : hosts.substr(comma + 1);
+  }
+  const std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  const auto second = path.find('/');
+  out.master_name = std::string(path.substr(0, second));
+  if (out.master_name.empty()) return invalid("a redis+sentinel:// URL names the master: redis+sentinel://h1:26379,h2:26379/mymaster");
+  if (second != std::string_view::npos) {
+    if (auto bad = parse_db(path.substr(second + 1), out.db)) return invalid(std::move(*bad));
+  }
+  out.host = out.sentinels.front().host;  // replaced by the master's address at each connection
   return out;
 }
 
@@ -152,9 +188,16 @@ result<redis_endpoint> parse_authority(std::string_view rest, redis_endpoint out
 
 std::string redis_endpoint::to_string() const {
   if (is_unix()) return "unix://" + path;
-  const bool v6 = host.find(':') != std::string::npos;
-  return (tls ? "rediss://" : "redis://") + (user.empty() ? "" : percent_encode_user(user) + "@") +
-         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
+  const auto host_port = [](const std::string& h, std::uint16_t p) {
+    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  };
+  const std::string userinfo = user.empty() ? "" : percent_encode_user(user) + "@";
+  if (is_sentinel()) {
+    std::string out = "redis+sentinel://" + userinfo;
+    for (std::size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + host_port(sentinels[i].host, sentinels[i].port);
+    return out + "/" + master_name + "/" + std::to_string(db);
+  }
+  return (tls ? "rediss://" : "redis://") + userinfo + host_port(host, port) + "/" + std::to_string(db);
 }
 
 result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
@@ -168,7 +211,8 @@ result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
     out.tls = true;
     return parse_authority(url.substr(9), std::move(out));
   }
-  if (!url.starts_with("redis://")) return invalid("a Redis URL starts with redis://, rediss:// or unix://");
+  if (url.starts_with("redis+sentinel://")) return parse_sentinel(url.substr(17), std::move(out));
+  if (!url.starts_with("redis://")) return invalid("a Redis URL starts with redis://, rediss://, redis+sentinel:// or unix://");
   return parse_authority(url.substr(8), std::move(out));
 }
 
@@ -176,6 +220,7 @@ std::vector<handshake_step> handshake_steps(const redis_endpoint& endpoint) {
   std::vector<handshake_step> steps;
   if (!endpoint.password.empty()) steps.push_back(handshake_step::auth);
   if (endpoint.db != 0) steps.push_back(handshake_step::select);
+  if (endpoint.is_sentinel()) steps.push_back(handshake_step::role);
   return steps;
 }
 
@@ -184,6 +229,10 @@ std::string format_handshake(const redis_endpoint& endpoint, const std::vector<h
   for (const auto step : steps) {
     if (step == handshake_step::select) {
       out += format_redis_command({"SELECT", std::to_string(endpoint.db)});
+      continue;
+    }
+    if (step == handshake_step::role) {
+      out += format_redis_command({"ROLE"});
       continue;
     }
     std::vector<std::string> args = {"AUTH"};
@@ -198,14 +247,43 @@ std::string format_handshake(const redis_endpoint& endpoint, const std::vector<h
 }
 
 std::optional<error_info> handshake_refusal(handshake_step step, const redis_reply& reply, const redis_endpoint& endpoint) {
-  if (reply.type == redis_reply::kind::status && reply.text == "OK") return std::nullopt;
   const std::string where = "Redis at " + endpoint.to_string();
+  if (step == handshake_step::role) {
+    // Not a refusal: during a failover Sentinel may still name the old master; ask again.
+    if (reply.type == redis_reply::kind::array && !reply.elements.empty() && reply.elements[0].text == "master")
+      return std::nullopt;
+    return refused(errc::io_error, where + ": the node Sentinel named is not the master (ROLE " +
+                                       (reply.elements.empty() ? reply.text : reply.elements[0].text) + ")");
+  }
+  if (reply.type == redis_reply::kind::status && reply.text == "OK") return std::nullopt;
   if (!reply.is_error()) return refused(errc::protocol_error, where + " answered the handshake with an unexpected reply");
   const std::string words = without_password(reply.text, endpoint.password);
   if (step == handshake_step::select)
     return refused(errc::invalid_argument, where + " refused database " + std::to_string(endpoint.db) + ": " + words);
   const std::string who = endpoint.user.empty() ? "the password" : "the password of user '" + endpoint.user + "'";
   return refused(errc::credentials_rejected, where + " refused " + who + ": " + words);
+}
+
+std::optional<sentinel_address> master_from_sentinel(const redis_reply& reply) {
+  if (reply.type != redis_reply::kind::array || reply.elements.size() != 2) return std::nullopt;
+  const auto& host = reply.elements[0];
+  const auto& port = reply.elements[1];
+  if (host.type != redis_reply::kind::string || port.type != redis_reply::kind::string || host.text.empty()) return std::nullopt;
+  sentinel_address out{.host = host.text};
+  const auto [end, ec] = std::from_chars(port.text.data(), port.text.data() + port.text.size(), out.port);
+  if (ec != std::errc{} || end != port.text.data() + port.text.size() || out.port == 0) return std::nullopt;
+  return out;
+}
+
+bool is_switch_of(const redis_reply& message, std::string_view master_name) {
+  if (message.type != redis_reply::kind::array || message.elements.size() != 3) return false;
+  const auto& e = message.elements;
+  return e[0].text == "message" && e[1].text == "+switch-master" && e[2].text.size() > master_name.size() &&
+         e[2].text.starts_with(master_name) && e[2].text[master_name.size()] == ' ';
+}
+
+bool is_not_master(const redis_reply& reply) noexcept {
+  return reply.is_error() && reply.text.find("READONLY") != std::string::npos;
 }
 
 bool is_refusal(const std::error_code& code) noexcept {
@@ -264,6 +342,12 @@ struct redis_client::state {
   std::optional<socket_type> socket;                   // redis:// and unix://
   std::optional<asio::ssl::stream<socket_type>> tls_stream;  // rediss://
   bool verified = false;  // the handshake of the open connection was accepted
+  std::size_t next_sentinel = 0;             // the Sentinel asked first
+  std::optional<sentinel_address> last_master;
+  bool master_changed = false;               // the last connect() found another master
+  bool switch_announced = false;             // +switch-master: drop the connection before the next batch
+  std::optional<socket_type> watch_socket;   // the +switch-master subscription
+  asio::steady_timer watch_pause{strand};    // its reconnect backoff: cancelled on stop only
 
   bool is_open() const { return socket.has_value() || tls_stream.has_value(); }
 
@@ -318,43 +402,36 @@ struct redis_client::state {
     verified = false;
   }
 
-  /// Resolves the endpoint's addresses within `timer`'s deadline.
-  asio::awaitable<result<std::vector<asio::generic::stream_protocol::endpoint>>> addresses(asio::steady_timer& timer) {
+  /// Resolves `host` (the endpoint's, a Sentinel's or the master's) within `timer`'s deadline.
+  asio::awaitable<result<std::vector<asio::generic::stream_protocol::endpoint>>> addresses(
+      const std::string& host, std::uint16_t port, asio::steady_timer& timer) {
     using namespace asio::experimental::awaitable_operators;
     std::vector<asio::generic::stream_protocol::endpoint> endpoints;
-    const auto& ep = options.endpoint;
-    if (ep.is_unix()) {
-      endpoints.emplace_back(asio::local::stream_protocol::endpoint(ep.path));
+    if (options.endpoint.is_unix()) {
+      endpoints.emplace_back(asio::local::stream_protocol::endpoint(options.endpoint.path));
       co_return endpoints;
     }
     std::error_code ec;
-    const auto address = asio::ip::make_address(ep.host, ec);
+    const auto address = asio::ip::make_address(host, ec);
     if (!ec) {
-      endpoints.emplace_back(asio::ip::tcp::endpoint(address, ep.port));
+      endpoints.emplace_back(asio::ip::tcp::endpoint(address, port));
       co_return endpoints;
     }
     asio::ip::tcp::resolver resolver(strand);
-    auto outcome = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), tuple_awaitable) ||
+    auto outcome = co_await (resolver.async_resolve(host, std::to_string(port), tuple_awaitable) ||
                              timer.async_wait(tuple_awaitable));
-    if (outcome.index() == 1) co_return failed(errc::timeout, "resolving the Redis host timed out");
+    if (outcome.index() == 1) co_return failed(errc::timeout, "resolving " + host + " timed out");
     auto [resolve_error, results] = std::get<0>(std::move(outcome));
-    if (resolve_error) co_return failed(errc::resolve_failed, "cannot resolve " + ep.host);
+    if (resolve_error) co_return failed(errc::resolve_failed, "cannot resolve " + host);
     for (const auto& entry : results) endpoints.emplace_back(entry.endpoint());
     co_return endpoints;
   }
 
-  error_info failed(errc code, std::string what) const {
-    return error_info{.code = make_error_code(code), .message = "Redis at " + options.endpoint.to_string() + ": " + std::move(what)};
-  }
-
-  /// Connects (TCP or unix, then TLS for rediss://) within connect_timeout; the
-  /// handshake comes after, with the first commands. nullopt on success.
-  asio::awaitable<std::optional<error_info>> connect() {
+  /// A TCP (or unix) connection to `host`:`port` within `timer`'s deadline.
+  asio::awaitable<result<socket_type>> open(const std::string& host, std::uint16_t port, asio::steady_timer& timer) {
     using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(strand, clock::now() + options.connect_timeout);
-    auto endpoints = co_await addresses(timer);
+    auto endpoints = co_await addresses(host, port, timer);
     if (!endpoints) co_return std::move(endpoints).error();
-    std::optional<socket_type> connected;
     for (const auto& endpoint : *endpoints) {
       socket_type s(strand);
       auto outcome = co_await (s.async_connect(endpoint, tuple_awaitable) || timer.async_wait(tuple_awaitable));
@@ -364,22 +441,65 @@ struct redis_client::state {
         std::error_code ignored;
         s.set_option(asio::ip::tcp::no_delay(true), ignored);
       }
-      connected.emplace(std::move(s));
-      break;
+      co_return std::move(s);
     }
-    if (!connected) co_return failed(errc::connect_failed, "connection refused or unreachable");
+    co_return failed(errc::connect_failed, "connection to " + host + ":" + std::to_string(port) + " refused or unreachable");
+  }
+
+  /// Asks the Sentinels in turn (the last one that answered first) for the master's
+  /// address; each gets at most reply_timeout of `timer`'s time.
+  asio::awaitable<result<sentinel_address>> ask_sentinels(asio::steady_timer& overall) {
+    const auto& ep = options.endpoint;
+    const std::string question = format_redis_command({"SENTINEL", "get-master-addr-by-name", ep.master_name});
+    for (std::size_t i = 0; i < ep.sentinels.size(); ++i) {
+      const std::size_t index = (next_sentinel + i) % ep.sentinels.size();
+      const auto& sentinel = ep.sentinels[index];
+      asio::steady_timer timer(strand, std::min(overall.expiry(), clock::now() + options.reply_timeout));
+      auto s = co_await open(sentinel.host, sentinel.port, timer);
+      if (!s) continue;
+      reply_reader reader;
+      std::vector<redis_reply> replies;
+      if (co_await round_trip_on(*s, question, 1, timer.expiry(), reader, replies)) continue;
+      if (auto master = master_from_sentinel(replies.front())) {
+        next_sentinel = index;
+        co_return *master;
+      }
+    }
+    co_return failed(errc::connect_failed, "no Sentinel named the master '" + ep.master_name + "'");
+  }
+
+  error_info failed(errc code, std::string what) const {
+    return error_info{.code = make_error_code(code), .message = "Redis at " + options.endpoint.to_string() + ": " + std::move(what)};
+  }
+
+  /// Connects (behind Sentinel: to the master it names; TCP or unix, then TLS for
+  /// rediss://) within connect_timeout; the handshake comes after, with the first
+  /// commands. nullopt on success.
+  asio::awaitable<std::optional<error_info>> connect() {
+    asio::steady_timer timer(strand, clock::now() + options.connect_timeout);
+    std::string host = options.endpoint.host;
+    std::uint16_t port = options.endpoint.port;
+    if (options.endpoint.is_sentinel()) {
+      auto master = co_await ask_sentinels(timer);
+      if (!master) co_return std::move(master).error();
+      master_changed = last_master && *last_master != *master;
+      last_master = *master;
+      host = master->host;
+      port = master->port;
+    }
+    auto connected = co_await open(host, port, timer);
+    if (!connected) co_return std::move(connected).error();
     if (!tls) {
       socket.emplace(std::move(*connected));
       co_return std::nullopt;
     }
-    co_return co_await start_tls(std::move(*connected), timer);
+    co_return co_await start_tls(std::move(*connected), host, timer);
   }
 
   /// The TLS handshake on `s`: SNI and the host check name the endpoint's host.
-  asio::awaitable<std::optional<error_info>> start_tls(socket_type s, asio::steady_timer& timer) {
+  asio::awaitable<std::optional<error_info>> start_tls(socket_type s, std::string host, asio::steady_timer& timer) {
     using namespace asio::experimental::awaitable_operators;
     asio::ssl::stream<socket_type> stream(std::move(s), tls->native());
-    const auto& host = options.endpoint.host;
     std::error_code not_ip;
     asio::ip::make_address(host, not_ip);
     if (auto ec = tls->prepare(stream.native_handle(), host, !not_ip)) co_return failed(errc{ec.value()}, "cannot set up TLS for this host");
@@ -435,6 +555,37 @@ struct redis_client::state {
     co_return std::error_code{};
   }
 
+  /// Reads the +switch-master subscription until it breaks or goes silent: idle for
+  /// 2 s, it is pinged; silent for 2 s more, it is given up (and made again).
+  asio::awaitable<void> watch(reply_reader& reader) {
+    using namespace asio::experimental::awaitable_operators;
+    const std::string ping = format_redis_command({"PING"});
+    std::array<char, 4096> buffer;
+    bool pinged = false;
+    while (watch_socket) {
+      bool ok = true;
+      while (auto message = reader.next(ok)) {
+        if (is_switch_of(*message, options.endpoint.master_name)) {
+          switch_announced = true;
+          signal.cancel();
+        }
+      }
+      if (!ok) co_return;
+      asio::steady_timer idle(strand, clock::now() + std::chrono::seconds(2));
+      auto got = co_await (watch_socket->async_read_some(asio::buffer(buffer), tuple_awaitable) ||
+                           idle.async_wait(tuple_awaitable));
+      if (got.index() == 1) {
+        if (std::exchange(pinged, true)) co_return;
+        auto [ec, n] = co_await asio::async_write(*watch_socket, asio::buffer(ping), tuple_awaitable);
+        if (ec) co_return;
+        continue;
+      }
+      auto [ec, n] = std::get<0>(got);
+      if (ec || !reader.feed(buffer.data(), n)) co_return;
+      pinged = false;
+    }
+  }
+
   /// With TLS 1.3 a refused client certificate arrives as an alert on the first read.
   std::error_code closed_by(const std::error_code& ec) const {
     if (tls_stream && net::tls_context::is_client_certificate_alert(ec)) return make_error_code(errc::client_certificate_rejected);
@@ -466,6 +617,8 @@ redis_client::~redis_client() = default;
 std::shared_ptr<redis_client> redis_client::start(asio::any_io_executor executor, redis_client_options options) {
   std::shared_ptr<redis_client> client(new redis_client(std::move(executor), std::move(options)));
   asio::co_spawn(client->state_->strand, run(client), asio::detached);
+  if (client->state_->options.endpoint.is_sentinel())
+    asio::co_spawn(client->state_->strand, watch_sentinels(client), asio::detached);
   return client;
 }
 
@@ -493,6 +646,11 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
   };
   try {
     while (!s.is_stopped()) {
+      if (std::exchange(s.switch_announced, false) && s.is_open()) {
+        // Between two batches, never under one: what is in flight finishes where it went.
+        s.close();
+        self->connected_.store(false, std::memory_order_release);
+      }
       if (!s.is_open()) {
         reader.emplace();
         if (auto failure = co_await s.connect()) {
@@ -520,6 +678,7 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
         }
         s.verified = true;
         s.accept();
+        if (std::exchange(s.master_changed, false)) self->master_changes_.fetch_add(1, std::memory_order_relaxed);
         backoff = s.options.reconnect_min;
         self->connects_.fetch_add(1, std::memory_order_relaxed);
         self->connected_.store(true, std::memory_order_release);
@@ -538,8 +697,9 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
       self->commands_.fetch_add(batch.size(), std::memory_order_relaxed);
       self->round_trips_.fetch_add(1, std::memory_order_relaxed);
       const auto ec = co_await s.round_trip(commands, batch.size(), clock::now() + s.options.reply_timeout, *reader, replies);
-      if (ec) {
-        // The commands may or may not have run; the connection is not reused.
+      if (ec || std::any_of(replies.begin(), replies.end(), is_not_master)) {
+        // The commands may or may not have run, or the node is a replica now (a
+        // failover): the connection is not reused, the next one asks Sentinel again.
         s.close();
         self->connected_.store(false, std::memory_order_release);
         self->failures_.fetch_add(1, std::memory_order_relaxed);
@@ -557,6 +717,39 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
   s.close();
   self->connected_.store(false, std::memory_order_release);
   self->fail_queued(make_error_code(errc::cancelled));
+}
+
+asio::awaitable<void> redis_client::watch_sentinels(std::shared_ptr<redis_client> self) {
+  using namespace asio::experimental::awaitable_operators;
+  state& s = *self->state_;
+  const auto& ep = s.options.endpoint;
+  const std::string subscribe = format_redis_command({"SUBSCRIBE", "+switch-master"});
+  bool resubscribed = false;
+  std::size_t next = 0;
+  try {
+    while (!s.is_stopped()) {
+      const auto& sentinel = ep.sentinels[next++ % ep.sentinels.size()];
+      asio::steady_timer timer(s.strand, clock::now() + s.options.connect_timeout);
+      auto socket = co_await s.open(sentinel.host, sentinel.port, timer);
+      reply_reader reader;
+      std::vector<redis_reply> replies;
+      if (socket && !s.is_stopped()) {
+        s.watch_socket.emplace(std::move(*socket));
+        if (!co_await s.round_trip_on(*s.watch_socket, subscribe, 1, clock::now() + s.options.reply_timeout, reader, replies)) {
+          // A switch may have been missed while no subscription was open.
+          if (std::exchange(resubscribed, true)) s.switch_announced = true;
+          co_await s.watch(reader);
+        }
+        std::error_code ignored;
+        s.watch_socket->close(ignored);
+        s.watch_socket.reset();
+      }
+      if (s.is_stopped()) break;
+      s.watch_pause.expires_after(s.options.reconnect_max);
+      co_await s.watch_pause.async_wait(tuple_awaitable);
+    }
+  } catch (const std::exception&) {  // allocation failure: the data connection still sees READONLY
+  }
 }
 
 void redis_client::fail_queued(const std::error_code& code) {
@@ -596,7 +789,8 @@ redis_client_stats redis_client::stats() const noexcept {
           .round_trips = round_trips_.load(std::memory_order_relaxed),
           .connects = connects_.load(std::memory_order_relaxed),
           .failures = failures_.load(std::memory_order_relaxed),
-          .refusals = refusals_.load(std::memory_order_relaxed)};
+          .refusals = refusals_.load(std::memory_order_relaxed),
+          .master_changes = master_changes_.load(std::memory_order_relaxed)};
 }
 
 std::optional<error_info> redis_client::refusal() const {
@@ -616,6 +810,8 @@ void redis_client::stop() {
     std::error_code ignored;
     if (self->state_->socket) self->state_->socket->close(ignored);
     if (self->state_->tls_stream) self->state_->tls_stream->lowest_layer().close(ignored);
+    if (self->state_->watch_socket) self->state_->watch_socket->close(ignored);
+    self->state_->watch_pause.cancel();
   });
 }
 

@@ -37,8 +37,18 @@
 
 namespace codex::limit {
 
+/// One Sentinel's address.
+struct sentinel_address {
+  std::string host;
+  std::uint16_t port = 26379;
+  bool operator==(const sentinel_address&) const = default;
+};
+
 /// Where Redis listens and how to log in, parsed from
-/// `redis://[user[:password]@]host:port[/db]`, `rediss://…` (TLS) or `unix:///path`.
+/// `redis://[user[:password]@]host:port[/db]`, `rediss://…` (TLS), `unix:///path`, or
+/// `redis+sentinel://[user[:password]@]h1:26379,h2:26379/master_name[/db]` (the
+/// master is asked of the Sentinels on every connection; user and password are the
+/// master's, the Sentinels are asked without).
 struct redis_endpoint {
   std::string host;      ///< empty for a unix socket
   std::uint16_t port = 6379;
@@ -47,8 +57,11 @@ struct redis_endpoint {
   bool tls = false;      ///< rediss://: TLS on our own stream
   std::string user;      ///< the ACL user; empty: AUTH with the password alone (user "default")
   auth::secret password; ///< empty: no AUTH
+  std::vector<sentinel_address> sentinels;  ///< redis+sentinel:// only, in the URL's order
+  std::string master_name;                  ///< redis+sentinel:// only
 
   bool is_unix() const noexcept { return !path.empty(); }
+  bool is_sentinel() const noexcept { return !sentinels.empty(); }
   /// The URL without the password ("rediss://user@host:port/db", "unix:///path"):
   /// what logs and errors show, and what parses back to this endpoint minus its password.
   std::string to_string() const;
@@ -63,9 +76,10 @@ result<redis_endpoint> parse_redis_endpoint(std::string_view url);
 std::string format_redis_command(const std::vector<std::string>& args);
 
 /// What a new connection sends before anything else, in this order.
-enum class handshake_step { auth, select };
+enum class handshake_step { auth, select, role };
 
-/// The handshake of `endpoint`: AUTH when it has a password, SELECT when db != 0. Pure.
+/// The handshake of `endpoint`: AUTH when it has a password, SELECT when db != 0, and
+/// ROLE behind Sentinel (the address it gave must be a master still). Pure.
 std::vector<handshake_step> handshake_steps(const redis_endpoint& endpoint);
 
 /// The handshake's commands, RESP, in one string (it holds the password: wipe it after
@@ -77,6 +91,18 @@ std::string format_handshake(const redis_endpoint& endpoint, const std::vector<h
 /// to a Redis without one), errc::invalid_argument (SELECT refused) — naming the
 /// endpoint and Redis's own words, never the password. Pure.
 std::optional<error_info> handshake_refusal(handshake_step step, const redis_reply& reply, const redis_endpoint& endpoint);
+
+/// A Sentinel's answer to `SENTINEL get-master-addr-by-name`: the master's address, or
+/// nullopt when this Sentinel does not know it (nil, an error, anything else). Pure.
+std::optional<sentinel_address> master_from_sentinel(const redis_reply& reply);
+
+/// Whether a message on Sentinel's +switch-master channel announces a new master for
+/// `master_name` ("<name> <old-ip> <old-port> <new-ip> <new-port>"). Pure.
+bool is_switch_of(const redis_reply& message, std::string_view master_name);
+
+/// Whether a reply says the node is no longer the master (READONLY, also inside a
+/// script's error): the connection is then dropped and the master asked again. Pure.
+bool is_not_master(const redis_reply& reply) noexcept;
 
 /// Whether `code` says the configuration is wrong (bad credentials, an untrusted or
 /// misnamed certificate, a refused client certificate, a refused database): retrying
@@ -101,8 +127,14 @@ struct redis_client_stats {
   std::uint64_t connects = 0;     ///< successful connections
   std::uint64_t failures = 0;     ///< connections that failed or broke
   std::uint64_t refusals = 0;     ///< connection attempts refused (see is_refusal)
+  std::uint64_t master_changes = 0;  ///< behind Sentinel: connections to another master than the last
 };
 
+/// Behind Sentinel, every (re)connection asks the Sentinels in turn for the master,
+/// connects to it and checks ROLE; Sentinel's +switch-master (one subscription, kept
+/// open), a READONLY reply or a dropped connection (a failover) leads to the new master
+/// the same way, within each command's own deadline.
+///
 /// Thread-safety: exec(), connected(), stats() and stop() may be called from any thread.
 class redis_client : public std::enable_shared_from_this<redis_client> {
  public:
@@ -129,6 +161,8 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   std::optional<error_info> refusal() const;
 
   redis_client_stats stats() const noexcept;
+  /// stats().master_changes alone (cheap: one load).
+  std::uint64_t master_changes() const noexcept { return master_changes_.load(std::memory_order_acquire); }
 
   /// Ends the connection loop; queued and later commands fail with errc::cancelled.
   void stop();
@@ -138,11 +172,12 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   struct state;
   redis_client(asio::any_io_executor executor, redis_client_options options);
   static asio::awaitable<void> run(std::shared_ptr<redis_client> self);
+  static asio::awaitable<void> watch_sentinels(std::shared_ptr<redis_client> self);
   void fail_queued(const std::error_code& code);
 
   std::unique_ptr<state> state_;
   std::atomic<bool> connected_{false};
-  std::atomic<std::uint64_t> commands_{0}, round_trips_{0}, connects_{0}, failures_{0}, refusals_{0};
+  std::atomic<std::uint64_t> commands_{0}, round_trips_{0}, connects_{0}, failures_{0}, refusals_{0}, master_changes_{0};
 };
 
 }  // namespace codex::limit

@@ -177,6 +177,14 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
       const auto next_local = clock::time_point(fallback_->ready_time(now.time_since_epoch()));
       floor_us = std::max<std::int64_t>(0, to_us(next_local - now));
     }
+    // Behind Sentinel, a new master may lack the old one's last writes (replication is
+    // asynchronous, and the old master still serves between the promotion and the
+    // switch): its schedule continues after this process's latest slot.
+    const auto masters = client_->master_changes();
+    if (masters != masters_seen_.load(std::memory_order_acquire)) {
+      const auto latest = clock::time_point(clock::duration(latest_slot_.load(std::memory_order_acquire)));
+      floor_us = std::max(floor_us, to_us(latest - now) + params_.interval_us);
+    }
     const std::int64_t max_wait_us = to_us(deadline - now);
     std::vector<std::string> args = {"EVALSHA", redis_gcra::script_sha1(), "1", key_, "A",
                                      std::to_string(params_.interval_us), std::to_string(params_.tolerance_us),
@@ -198,6 +206,7 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     }
     evals_.fetch_add(1, std::memory_order_relaxed);
     fallback_used_.store(false, std::memory_order_release);
+    masters_seen_.store(masters, std::memory_order_release);
     const redis_gcra::step_result step{.granted = r.elements[0].integer, .base_offset = r.elements[1].integer};
     if (step.granted <= 0) {
       co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
@@ -210,6 +219,10 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
       for (std::int64_t k = 1; k < step.granted; ++k) leased_.push_back(ready_of(k));
     }
     admitted_.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t last = ready_of(step.granted - 1).time_since_epoch().count();
+    std::int64_t seen = latest_slot_.load(std::memory_order_relaxed);
+    while (seen < last && !latest_slot_.compare_exchange_weak(seen, last, std::memory_order_acq_rel)) {
+    }
     const auto ready = after_push(ready_of(0));
     if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
     co_return slot{.ready_at = ready, .use_by = ready + slot_slack(microseconds(params_.interval_us))};

@@ -63,6 +63,8 @@ class redis_limiter final : public limiter_backend {
   std::shared_ptr<gcra> fallback_;                 // at fallback_share of the rate
   std::atomic<bool> fallback_used_{false};         // since the last answer from Redis
   std::atomic<std::int64_t> push_floor_{0};        // steady ns: nothing before (Retry-After)
+  std::atomic<std::int64_t> latest_slot_{0};       // steady ns: the latest slot Redis gave this process
+  std::atomic<std::uint64_t> masters_seen_{0};     // the connection's master_changes() when last answered
   std::mutex lease_mutex_;
   std::deque<clock::time_point> leased_;
   std::atomic<std::uint64_t> admitted_{0}, evals_{0}, script_loads_{0}, fallback_slots_{0}, failures_{0};

@@ -41,6 +41,7 @@ class redis_server {
     bool tls = false;                    ///< TLS only, on the TCP port
     bool require_client_certificate = false;  ///< tls-auth-clients yes (else no)
     emulator::pki::subject_names tls_names{.dns = {"localhost"}, .ip_addresses = {"127.0.0.1"}};
+    std::uint16_t replica_of = 0;        ///< a replica of the master on this port of 127.0.0.1; 0: a master
   };
 
   explicit redis_server(transport how = transport::tcp) : redis_server(options{.how = how}) {}
@@ -132,6 +133,7 @@ class redis_server {
       conf << "bind 127.0.0.1\nport " << port_ << "\n";
     }
     if (!options_.requirepass.empty()) conf << "requirepass " << options_.requirepass << "\n";
+    if (options_.replica_of != 0) conf << "replicaof 127.0.0.1 " << options_.replica_of << "\n";
     for (const auto& rule : options_.acl_users) conf << "user " << rule << "\n";
     REQUIRE(conf.good());
   }
@@ -173,6 +175,61 @@ class redis_server {
   options options_;
   temp_dir dir_{"codex-redis"};
   std::uint16_t port_ = 0;
+  std::unique_ptr<child> process_;
+};
+
+/// A real redis-sentinel (Debian's) on an ephemeral port of 127.0.0.1 watching the master
+/// on `master_port` as `name`, with short timeouts so that tests stay quick: a master
+/// silent for 1 s is down, a failover times out after 4 s. Stopped at the end.
+class redis_sentinel {
+ public:
+  redis_sentinel(std::uint16_t master_port, std::string name = "mymaster") : port_(free_port()) {
+    {
+      // Sentinel rewrites its config file as it learns: it must be its own, writable.
+      std::ofstream conf(dir_.path / "sentinel.conf");
+      conf << "bind 127.0.0.1\nport " << port_ << "\ndaemonize no\nloglevel warning\ndir " << dir_.path.string() << "\n"
+           << "sentinel monitor " << name << " 127.0.0.1 " << master_port << " 1\n"
+           << "sentinel down-after-milliseconds " << name << " 1000\n"
+           << "sentinel failover-timeout " << name << " 4000\n";
+      REQUIRE(conf.good());
+    }
+    const std::vector<std::string> argv = {"redis-sentinel", (dir_.path / "sentinel.conf").string()};
+    const int log = ::open((dir_.path / "sentinel.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(log >= 0);
+    std::vector<std::string> env;
+    if (const char* path = std::getenv("PATH")) env.push_back(std::string("PATH=") + path);
+    process_ = std::make_unique<child>(argv, env, log, log);
+    ::close(log);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(port_);
+      const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+      ::close(fd);
+      if (rc == 0) break;
+      INFO("redis-sentinel did not start; see " << (dir_.path / "sentinel.log"));
+      REQUIRE(process_->running());
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~redis_sentinel() {
+    process_->signal(SIGTERM);
+    if (!process_->wait_for(std::chrono::seconds(5))) process_->signal(SIGKILL);
+    process_->wait_for(std::chrono::seconds(5));
+  }
+  redis_sentinel(const redis_sentinel&) = delete;
+  redis_sentinel& operator=(const redis_sentinel&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::filesystem::path log_file() const { return dir_.path / "sentinel.log"; }
+
+ private:
+  temp_dir dir_{"codex-sentinel"};
+  std::uint16_t port_;
   std::unique_ptr<child> process_;
 };
 

@@ -213,6 +213,58 @@ TEST_CASE("limiter URLs with credentials and TLS: the password moves to the opti
   }
 }
 
+TEST_CASE("Sentinel URLs, the Sentinel's answer, ROLE and READONLY", "[redis][sentinel]") {
+  auto ep = parse_redis_endpoint("redis+sentinel://codex:pw@10.0.0.1:26380,[::1],s3/mymaster/2").value();
+  REQUIRE(ep.is_sentinel());
+  CHECK(ep.sentinels == std::vector<sentinel_address>{{"10.0.0.1", 26380}, {"::1", 26379}, {"s3", 26379}});
+  CHECK(ep.master_name == "mymaster");
+  CHECK(ep.db == 2);
+  CHECK(ep.user == "codex");
+  CHECK(ep.password.reveal() == "pw");
+  CHECK(ep.to_string() == "redis+sentinel://codex@10.0.0.1:26380,[::1]:26379,s3:26379/mymaster/2");
+  CHECK(handshake_steps(ep) == std::vector<handshake_step>{handshake_step::auth, handshake_step::select, handshake_step::role});
+  CHECK(parse_redis_endpoint("redis+sentinel://h1/m").value().db == 0);
+  for (const char* bad : {"redis+sentinel://h1", "redis+sentinel://h1/", "redis+sentinel:///m", "redis+sentinel://h:0/m",
+                          "redis+sentinel://h/m/x"}) {
+    INFO(bad);
+    CHECK(parse_redis_endpoint(bad).code() == codex::errc::invalid_argument);
+  }
+  auto limiter = parse_limiter_url("redis+sentinel://:pw@h1,h2/mymaster?on_down=wait");
+  REQUIRE(limiter);
+  CHECK(std::get<redis_limiter_options>(*limiter).url == "redis+sentinel://h1:26379,h2:26379/mymaster/0");
+
+  using kind = redis_reply::kind;
+  const redis_reply address{.type = kind::array,
+                            .elements = {{.type = kind::string, .text = "127.0.0.1"}, {.type = kind::string, .text = "6380"}}};
+  CHECK(master_from_sentinel(address) == sentinel_address{"127.0.0.1", 6380});
+  CHECK(!master_from_sentinel(redis_reply{.type = kind::nil}));
+  CHECK(!master_from_sentinel(redis_reply{.type = kind::error, .text = "IDONTKNOW"}));
+  const redis_reply bad_port{.type = kind::array,
+                             .elements = {{.type = kind::string, .text = "h"}, {.type = kind::string, .text = "0"}}};
+  CHECK(!master_from_sentinel(bad_port));
+
+  const redis_reply master{.type = kind::array, .elements = {{.type = kind::string, .text = "master"}}};
+  const redis_reply replica{.type = kind::array, .elements = {{.type = kind::string, .text = "slave"}}};
+  CHECK(!handshake_refusal(handshake_step::role, master, ep));
+  auto not_master = handshake_refusal(handshake_step::role, replica, ep);
+  REQUIRE(not_master);
+  CHECK(!is_refusal(not_master->code));  // asked again, not failed for good
+  CHECK(is_not_master(redis_reply{.type = kind::error, .text = "READONLY You can't write against a read only replica."}));
+  CHECK(is_not_master(redis_reply{.type = kind::error, .text = "ERR Error running script: READONLY You can't write"}));
+  CHECK(!is_not_master(redis_reply{.type = kind::error, .text = "NOSCRIPT"}));
+  CHECK(!is_not_master(redis_reply{.type = kind::string, .text = "READONLY"}));
+
+  auto message = [](std::string channel, std::string text) {
+    return redis_reply{.type = kind::array,
+                       .elements = {{.type = kind::string, .text = "message"}, {.type = kind::string, .text = std::move(channel)},
+                                    {.type = kind::string, .text = std::move(text)}}};
+  };
+  CHECK(is_switch_of(message("+switch-master", "mymaster 127.0.0.1 6379 127.0.0.1 6380"), "mymaster"));
+  CHECK(!is_switch_of(message("+switch-master", "mymaster2 127.0.0.1 6379 127.0.0.1 6380"), "mymaster"));
+  CHECK(!is_switch_of(message("+sdown", "mymaster 127.0.0.1 6379"), "mymaster"));
+  CHECK(!is_switch_of(redis_reply{.type = kind::string, .text = "mymaster"}, "mymaster"));
+}
+
 TEST_CASE("RESP formatting through hiredis", "[redis]") {
   CHECK(format_redis_command({"SET", "k", "a b"}) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na b\r\n");
   CHECK(format_redis_command({"GET", std::string("\0x", 2)}) == std::string("*2\r\n$3\r\nGET\r\n$2\r\n\0x\r\n", 21));
