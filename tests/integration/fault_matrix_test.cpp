@@ -19,14 +19,16 @@
 #include "run_coroutine.hpp"
 
 #include <codex/client.hpp>
+#include <codex/net/transport.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <iostream>
 #include <map>
-#include <set>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -175,6 +177,16 @@ asio::awaitable<void> perform(codex::client& api, call_kind kind, const std::str
   }
 }
 
+// The client is gone; its connections end on the server's side a moment later (a
+// stalled one when it sees the client's FIN), and only then has every step of the case
+// been counted. False if some connection is still open after a generous while.
+template <class Stats>
+bool all_closed(Stats stats) {
+  const auto limit = steady::now() + 5s;
+  while (stats().open_connections > 0 && steady::now() < limit) std::this_thread::sleep_for(1ms);
+  return stats().open_connections == 0;
+}
+
 class matrix {
  public:
   matrix() : emulator_(emulator_options()) {
@@ -235,15 +247,8 @@ class matrix {
     return codex::test::client_credential(client.id, client.secret);
   }
 
-  // The client is gone; its connections end on the server's side a moment later (a
-  // stalled one when it sees the client's FIN), and only then has every step of the
-  // case been counted.
   void settle() const {
-    const auto limit = steady::now() + 5s;
-    while (emulator_.server_stats().open_connections > 0 && steady::now() < limit) {
-      std::this_thread::sleep_for(1ms);
-    }
-    REQUIRE(emulator_.server_stats().open_connections == 0);
+    REQUIRE(all_closed([this] { return emulator_.server_stats(); }));
   }
 
   live_emulator emulator_;
@@ -267,6 +272,7 @@ bool typed_transport_error(const std::error_code& code) {
     case errc::connection_reset:
     case errc::timeout:
     case errc::tls_handshake_failed:
+    case errc::connect_failed:
     case errc::token_unavailable:
     case errc::deadline_too_short:
       return true;
@@ -337,4 +343,65 @@ TEST_CASE("fault matrix: every step of each call fails with close, reset, stall,
     report << "\n";
   }
   std::cout << report.str();
+}
+
+namespace {
+
+struct single_exchange {
+  step_fault fault;
+  std::vector<codex::errc> errors;  // any of these; empty: the exchange succeeds
+};
+
+// One GET on a fresh transport (no retry above it): the error each action leaves.
+std::optional<codex::errc> exchange_once(const codex::test::test_server& server) {
+  auto response = codex::test::run_coroutine([&](auto executor) -> asio::awaitable<codex::result<codex::net::http_response>> {
+    codex::net::transport_options options;
+    options.tls.ca_file = server.ca_file();
+    codex::net::transport transport{executor, codex::net::url::parse(server.base_url()).value(), options};
+    codex::net::http_request request;
+    request.target = "/x";
+    co_return co_await transport.send(std::move(request), steady::now() + attempt_timeout);
+  });
+  if (response) return std::nullopt;
+  return static_cast<codex::errc>(response.code().value());
+}
+
+}  // namespace
+
+TEST_CASE("test_server::fail_step: what each action does to one exchange", "[faults]") {
+  using codex::errc;
+  codex::test::test_server server;
+  server.fail_step({});  // count only
+  REQUIRE_FALSE(exchange_once(server));
+  REQUIRE(all_closed([&] { return server.stats(); }));
+  REQUIRE(server.steps());
+  CHECK(steps_text(server.steps()->log()) == "accept handshake read write read");
+
+  // An RST right at accept may reach the client before its connect() has completed
+  // (connect_failed) or during its handshake (tls_handshake_failed): both say that
+  // nothing was sent.
+  const std::vector<errc> unsent{errc::tls_handshake_failed, errc::connect_failed};
+  const std::vector<single_exchange> cases = {
+      {{1, step_action::close}, unsent},  {{1, step_action::reset}, unsent},
+      {{1, step_action::stall}, {errc::timeout}},
+      {{2, step_action::close}, unsent},  {{2, step_action::truncate}, unsent},
+      {{3, step_action::close}, {errc::connection_closed}},  {{3, step_action::reset}, {errc::connection_reset}},
+      {{3, step_action::stall}, {errc::timeout}},            {{3, step_action::truncate}, {errc::connection_closed}},
+      {{4, step_action::close}, {errc::connection_closed}},  {{4, step_action::reset}, {errc::connection_reset}},
+      {{4, step_action::stall}, {errc::timeout}},            {{4, step_action::truncate}, {errc::connection_closed}},
+      {{5, step_action::reset}, {}},                         {{6, step_action::close}, {}},
+  };
+  for (const auto& c : cases) {
+    INFO(codex::emulator::to_string(c.fault.action) << " at step " << c.fault.n);
+    server.fail_step(c.fault);
+    const auto error = exchange_once(server);
+    INFO("got: " << (error ? codex::make_error_code(*error).message() : "success"));
+    if (c.errors.empty()) {
+      CHECK_FALSE(error);
+    } else {
+      CHECK((error && std::find(c.errors.begin(), c.errors.end(), *error) != c.errors.end()));
+    }
+    REQUIRE(all_closed([&] { return server.stats(); }));
+    CHECK(server.steps()->fired() == (c.fault.n <= 5));
+  }
 }
