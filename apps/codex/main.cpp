@@ -38,8 +38,10 @@ void add_global_flags(CLI::App& app, codex::cli::settings& s) {
                  "HTTPS_PROXY; no_proxy / NO_PROXY names hosts reached directly)");
   app.add_option("--rate-limit", s.rate_limit, "Client-side limit, e.g. 1000/60s (default: CODEX_RATE_LIMIT or 1000/60s)");
   app.add_option("--limiter", s.limiter,
-                 "Where the rate limit is kept: local (default), or redis://host:port[/db] or unix:///path to share it "
-                 "with other processes and hosts (default: CODEX_LIMITER_URL); options ?on_down=wait|local&share=0.25&lease=N");
+                 "Where the rate limit is kept: local (default), or redis://[user@]host:port[/db], rediss:// (TLS), "
+                 "redis+sentinel://h1:26379,h2:26379/master[/db] or unix:///path to share it with other processes and hosts "
+                 "(default: CODEX_LIMITER_URL; the password from CODEX_LIMITER_PASSWORD); options "
+                 "?on_down=wait|local&share=0.25&lease=N, for rediss:// ca_file=PATH&cert=PATH&key=PATH");
   app.add_option("--credentials-file", s.credentials_file, "The emulator's credentials.json");
   app.add_flag("--json", s.json, "Machine-readable output");
 }

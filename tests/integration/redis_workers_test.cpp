@@ -66,7 +66,8 @@ struct fleet_outcome {
 
 /// 4 worker processes × 16 coroutines with `limiter`, for `duration` from a common start.
 fleet_outcome run_fleet(emu::emulator& server, const fs::path& dir, const std::string& limiter, const std::string& rate,
-                        std::chrono::milliseconds duration) {
+                        std::chrono::milliseconds duration, std::vector<std::string> extra_env = {},
+                        std::string* all_output = nullptr) {
   const std::uint64_t limited_before = rate_limited(server);
   const auto start = std::chrono::duration_cast<std::chrono::milliseconds>(
       (std::chrono::system_clock::now() + 1500ms).time_since_epoch());
@@ -77,13 +78,16 @@ fleet_outcome run_fleet(emu::emulator& server, const fs::path& dir, const std::s
     REQUIRE(fd >= 0);
     std::vector<std::string> argv = {binary("REDIS_WORKER_BIN"), server.base_url(), server.ca_file().string(), limiter,
                                      rate, std::to_string(start.count()), std::to_string(duration.count()), "16"};
-    workers.push_back(std::make_unique<child>(argv, base_environment({"WORKER_API_KEY=" + server.credentials().api_key}), fd, fd));
+    auto env = extra_env;
+    env.push_back("WORKER_API_KEY=" + server.credentials().api_key);
+    workers.push_back(std::make_unique<child>(argv, base_environment(std::move(env)), fd, fd));
     ::close(fd);
   }
   fleet_outcome outcome;
   for (int i = 0; i < 4; ++i) {
     const auto status = workers[i]->wait_for(duration + 20s);
     const std::string text = read_file(dir / ("worker-" + std::to_string(i) + ".out"));
+    if (all_output != nullptr) *all_output += text;
     INFO("worker " << i << ": " << text);
     REQUIRE(status);
     REQUIRE(*status == 0);
@@ -123,6 +127,54 @@ TEST_CASE("4 processes x 16 coroutines, one key: Redis holds the limit together;
   const auto local = run_fleet(server, dir.path, "local", "1200/60s", duration);
   WARN("local limiters only, same fleet: " << local.ok << " ok, " << local.limited << " 429s at the emulator");
   CHECK(local.limited > 0);
+  server.stop();
+}
+
+TEST_CASE("4 processes x 16 coroutines through a password-protected TLS Redis: the limit held, the password in no output", "[redis]") {
+  const std::string password = "fleet-Pa55-" + std::to_string(::getpid()) + "-c0ffee";
+  redis_server redis(redis_server::options{.acl_users = {"codex on >" + password + " ~codex:* +@all"}, .tls = true});
+  codex::test::temp_dir dir("codex-fleet-tls");
+  fs::create_directories(dir.path / "state");
+  emu::emulator server(emu::emulator_options{
+      .state_dir = dir.path / "state",
+      .threads = 2,
+      .service = emu::service_options{.rate_limit = {.limit = 1200, .window = 60s, .burst = 5}}});
+  server.start();
+  constexpr auto duration = 8000ms;
+  const double bound = 20.0 * 8;
+  std::string url = redis.url();
+  url.insert(url.find("://") + 3, "codex@");
+  const std::string limiter = url + "?ca_file=" + redis.ca_file();
+  std::string output;
+  const auto shared = run_fleet(server, dir.path, limiter, "1200/60s", duration, {"CODEX_LIMITER_PASSWORD=" + password}, &output);
+  WARN("TLS + password Redis limiter, 4 processes x 16 coroutines, 1200/min for 8 s: " << shared.ok << " ok ("
+       << 100.0 * shared.ok / bound << " % of the limit), " << shared.failed << " failed, " << shared.limited << " 429s");
+  CHECK(shared.limited == 0);
+  CHECK(shared.failed == 0);
+  CHECK(shared.ok >= static_cast<long>(0.95 * bound));
+
+  // A wrong password: each worker's calls fail (typed, at once), and nothing shows the password.
+  const auto refused = run_fleet(server, dir.path, limiter, "1200/60s", 1000ms, {"CODEX_LIMITER_PASSWORD=wrong-" + password}, &output);
+  CHECK(refused.ok == 0);
+  CHECK(refused.failed > 0);
+  // The codex CLI with the same wrong password: exit status and message name the cause, not the secret.
+  const fs::path out = dir.path / "cli.out";
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  child cli({binary("CODEX_BIN"), "--limiter", limiter, "whoami"},
+            base_environment({"CODEX_CREDENTIALS_FILE=" + server.credentials_file().string(),
+                              "CODEX_LIMITER_PASSWORD=wrong-" + password}),
+            fd, fd);
+  ::close(fd);
+  const auto status = cli.wait_for(30s);
+  REQUIRE(status);
+  const std::string cli_text = read_file(out);
+  INFO(cli_text);
+  CHECK(WEXITSTATUS(*status) != 0);
+  CHECK(cli_text.find("refused the password of user 'codex'") != std::string::npos);
+  output += cli_text;
+  output += read_file(redis.log_file());
+  CHECK(output.find(password) == std::string::npos);
   server.stop();
 }
 
