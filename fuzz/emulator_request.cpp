@@ -6,7 +6,7 @@
 // when it trickles in, a 400 or a 431 — Beast checks a head as it finds its end); a body keeps the padding the emulator's JSON reader relies on;
 // head_too_large() only with payload_too_large; a done request has its header done.
 
-#include "net/http_codec.hpp"
+#include "emulator/http_server_codec.hpp"
 
 #include <codex/error.hpp>
 

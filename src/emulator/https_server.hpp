@@ -6,7 +6,7 @@
 // stall, cut the response after N bytes with FIN or RST) so that tests can script
 // every failure a client must survive.
 
-#include "net/http_codec.hpp"
+#include "emulator/http_server_codec.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -2,10 +2,9 @@
 
 #include "auth/base64.hpp"
 #include "emulator/faults.hpp"
+#include "emulator/http_server_codec.hpp"
 #include "emulator/secrets.hpp"
 #include "emulator/service_detail.hpp"
-
-#include "net/http_codec.hpp"
 
 #include <random>
 

@@ -1,10 +1,9 @@
 #pragma once
-// HTTP/1.1 wire codec over plain byte buffers — the only place Beast is used.
-//
-// Both sides live here so that Beast stays in one translation unit: the client
-// (request head writer, response reader) and the server used by the emulator and
-// the test server (request reader, response head writer). Readers are driven with
-// put(): the caller reads bytes from its own (standalone Asio) socket and feeds them.
+// HTTP/1.1 wire codec over plain byte buffers, client half: the request head writer
+// and the response reader. The server half (request reader, response head writer) is
+// src/emulator/http_server_codec.hpp, in the emulator's library: libcodex holds no
+// server code. Beast is used in the two halves' .cpp files only. Readers are driven
+// with put(): the caller reads bytes from its own (standalone Asio) socket and feeds them.
 
 #include <codex/net/http_message.hpp>
 #include <codex/result.hpp>
@@ -92,60 +91,5 @@ class response_reader {
   head_allowance head_;
   bool started_ = false;
 };
-
-// ---- server side -------------------------------------------------------------
-
-/// One parsed request as a server sees it.
-struct server_request {
-  http_method method = http_method::get;
-  bool method_known = true;  ///< false for methods outside http_method (answer 405)
-  std::string method_text;   ///< as sent
-  std::string target;
-  header_list headers;
-  std::string body;         ///< capacity >= size + body_padding
-  bool keep_alive = true;
-};
-
-/// Parses one request. Errors: payload_too_large (body over the limit — detected
-/// from Content-Length before the body is read — or head over the limit: see
-/// head_too_large()), protocol_error, connection_closed.
-class request_reader {
- public:
-  struct limits {
-    std::size_t max_body = 8u << 20;
-    std::size_t max_header = 16u << 10;  ///< the head up to and including its blank line, exactly
-  };
-  explicit request_reader(limits lim);
-  ~request_reader();
-  request_reader(const request_reader&) = delete;
-  request_reader& operator=(const request_reader&) = delete;
-
-  std::size_t put(std::span<const char> bytes, std::error_code& ec);
-  void put_eof(std::error_code& ec);
-  bool done() const noexcept;
-  bool header_done() const noexcept;
-  /// The header is complete and asks for "Expect: 100-continue": the server
-  /// should send "HTTP/1.1 100 Continue" before reading the body (curl waits otherwise).
-  bool expects_continue() const noexcept;
-  /// put() failed with payload_too_large because of the head (request line and
-  /// headers over max_header), not the body: a server answers 431 rather than 413.
-  bool head_too_large() const noexcept { return head_too_large_; }
-  /// Moves the parsed request out; only after done().
-  server_request release();
-
- private:
-  struct parser;
-  static constexpr std::size_t storage_size = 1024;
-  alignas(std::max_align_t) unsigned char storage_[storage_size];
-  parser* parser_;
-  head_allowance head_;
-  bool head_too_large_ = false;
-};
-
-/// Appends a response's status line and headers to `out` (Beast's serializer), with
-/// Content-Length = body_size and "Connection: close" unless keep_alive. The caller
-/// writes the body after it.
-void write_response_head(int status, const header_list& headers, std::size_t body_size,
-                         bool keep_alive, std::string& out);
 
 }  // namespace codex::net::codec

@@ -1,6 +1,6 @@
 #include "call_path_support.hpp"
 
-#include "net/http_codec.hpp"
+#include "emulator/http_server_codec.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>

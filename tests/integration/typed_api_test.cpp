@@ -3,8 +3,8 @@
 // over 10,000 documents, and the completion-token forms.
 
 #include "emulator/emulator.hpp"
+#include "emulator/http_server_codec.hpp"
 #include "json_pointer.hpp"
-#include "net/http_codec.hpp"
 #include "run_coroutine.hpp"
 #include "scripted_listing.hpp"
 #include "temp_dir.hpp"

@@ -1,6 +1,6 @@
 #include "scripted_listing.hpp"
 
-#include "net/http_codec.hpp"
+#include "emulator/http_server_codec.hpp"
 
 #include <string_view>
 

@@ -1,4 +1,6 @@
-// The codec driven as the connection drives it: bytes in arbitrary pieces.
+// The codec driven as the connection drives it: bytes in arbitrary pieces. Both halves:
+// the client's (libcodex) and the server's (the emulator's library).
+#include "emulator/http_server_codec.hpp"
 #include "net/http_codec.hpp"
 
 #include <codex/error.hpp>
