@@ -24,6 +24,7 @@ struct slot {
   /// write on the event loop, a descheduled process — takes a fresh slot instead.
   std::chrono::steady_clock::time_point use_by = std::chrono::steady_clock::time_point::max();
   std::optional<reservation> local;  ///< set when an in-process GCRA issued it (can be given back)
+  std::int64_t shared_tat = 0;       ///< the Redis TAT its step stored (0: none), to give it back while unchanged
 };
 
 /// How late a slot of a schedule with emission interval `interval` may still be used:

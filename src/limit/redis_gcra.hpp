@@ -14,19 +14,24 @@
 //   slot k (0 ≤ k < granted) is ready at now + max(0, base - now + k·T - tau)
 //   TAT' = base + granted·T
 // Nothing is committed (granted = 0) when slot 0 would be ready after now + max_wait;
-// a lease grants as many of the `count` slots as are ready by then. A push (Retry-After)
-// raises TAT to now + wait + tau, never lowers it.
+// a lease grants as many of the `count` slots as are ready by then. A push (Retry-After,
+// or X-RateLimit-* pacing: pace_wait) raises TAT to now + wait + tau, never lowers it.
+// A release gives the last slot of a grant back (TAT' = TAT - T) only while TAT is still
+// what that grant stored (no check, push or release since) and the slot is still ahead.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace codex::limit::redis_gcra {
 
-/// The Lua source. KEYS[1] = the key. ARGV: mode ("A" acquire | "P" push),
-/// interval_us, tolerance_us, then for "A": count, max_wait_us, floor_us; for "P":
-/// wait_us; then optionally now_us (tests only: replaces TIME so that the C++ reference
-/// can be compared step by step). Reply: {granted, base_offset_us, now_us}.
+/// The Lua source. KEYS[1] = the key. ARGV: mode ("A" acquire | "P" push | "R"
+/// release), interval_us, tolerance_us, then for "A": count, max_wait_us, floor_us; for
+/// "P": wait_us (may be negative); for "R": the TAT the grant stored; then optionally
+/// now_us (tests only: replaces TIME so that the C++ reference can be compared step by
+/// step). Reply: {granted (for "R": 1 if given back), base_offset_us, now_us, the TAT
+/// after the step as a string}.
 std::string_view script();
 
 /// SHA-1 of script(), hex (what EVALSHA takes). Pure.
@@ -49,6 +54,17 @@ step_result acquire(std::int64_t tat, std::int64_t now, const params& p, std::in
 
 /// The push step (pure): the stored TAT after a Retry-After of `wait` µs.
 std::int64_t push(std::int64_t tat, std::int64_t now, const params& p, std::int64_t wait);
+
+/// The release step (pure): the stored TAT after giving back the last slot of the grant
+/// that stored `granted_tat`.
+std::int64_t release(std::int64_t tat, std::int64_t now, const params& p, std::int64_t granted_tat);
+
+/// X-RateLimit-* pacing as a push (pure): the wait for the "P" step that makes exactly
+/// `remaining` slots ready now and the next one a server interval later (reset /
+/// (server_limit - remaining), never less than ours) — limit::gcra::pace_from_headers
+/// on the shared schedule; nullopt when there is nothing to slow (remaining >= burst).
+std::optional<std::int64_t> pace_wait(std::uint64_t remaining, std::optional<std::int64_t> reset_us,
+                                      std::optional<std::uint64_t> server_limit, const params& p);
 
 /// When slot k of a grant is ready, as an offset from the script's `now` (µs, ≥ 0).
 std::int64_t slot_offset(const step_result& r, const params& p, std::int64_t k);

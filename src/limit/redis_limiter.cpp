@@ -200,7 +200,7 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     }
     const auto received = clock::now();
     const auto& r = *reply;
-    if (r.type != redis_reply::kind::array || r.elements.size() != 3 ||
+    if (r.type != redis_reply::kind::array || r.elements.size() < 3 ||
         r.elements[0].type != redis_reply::kind::integer || r.elements[1].type != redis_reply::kind::integer) {
       co_return failure(errc::protocol_error, "unexpected reply from the limiter script");
     }
@@ -225,30 +225,68 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     }
     const auto ready = after_push(ready_of(0));
     if (ready > deadline) co_return failure(errc::deadline_too_short, "the rate limiter's next slot comes after the call's deadline");
-    co_return slot{.ready_at = ready, .use_by = ready + slot_slack(microseconds(params_.interval_us))};
+    slot out{.ready_at = ready, .use_by = ready + slot_slack(microseconds(params_.interval_us))};
+    // A single grant can be given back (release) while the schedule has not moved since.
+    if (step.granted == 1 && r.elements.size() >= 4) out.shared_tat = std::strtoll(r.elements[3].text.c_str(), nullptr, 10);
+    co_return out;
   }
 }
 
 void redis_limiter::release(const slot& s) noexcept {
-  // A slot from Redis stays spent (giving it back would race with other hosts); one
-  // from the fallback can be returned like any local one.
+  // One from the fallback is returned like any local one; one from Redis only while no
+  // other check, push or release has moved the schedule since (the Lua step compares).
   if (s.local) fallback_->cancel(*s.local);
+  if (s.shared_tat == 0) return;
+  try {
+    releases_.fetch_add(1, std::memory_order_relaxed);
+    send_step({"EVALSHA", redis_gcra::script_sha1(), "1", key_, "R", std::to_string(params_.interval_us),
+               std::to_string(params_.tolerance_us), std::to_string(s.shared_tat)});
+  } catch (const std::exception&) {  // allocation failure: the slot stays spent, which only slows
+  }
 }
 
-void redis_limiter::push_back_until(clock::time_point until) {
-  // Here at once, for this process...
+void redis_limiter::raise_floor(clock::time_point until) noexcept {
   const std::int64_t target = until.time_since_epoch().count();
   std::int64_t seen = push_floor_.load(std::memory_order_relaxed);
   while (seen < target && !push_floor_.compare_exchange_weak(seen, target, std::memory_order_acq_rel)) {
   }
+}
+
+void redis_limiter::push_back_until(clock::time_point until) {
+  // Here at once, for this process...
+  raise_floor(until);
   fallback_->push_back_until(until.time_since_epoch());
-  // ...and in Redis, for every process of the key (bounded; a lost push only means the
-  // others see their own 429s).
+  // ...and in Redis, for every process of the key.
+  push_shared(std::max<std::int64_t>(0, to_us(until - clock::now())));
+}
+
+void redis_limiter::pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
+                                      std::optional<std::uint64_t> server_limit) {
+  std::optional<std::int64_t> reset_us;
+  if (reset) reset_us = std::chrono::duration_cast<microseconds>(*reset).count();
+  const auto wait = redis_gcra::pace_wait(remaining, reset_us, server_limit, params_);
+  if (!wait) return;
   const auto now = clock::now();
-  std::vector<std::string> args = {"EVALSHA", redis_gcra::script_sha1(), "1", key_, "P",
-                                   std::to_string(params_.interval_us), std::to_string(params_.tolerance_us),
-                                   std::to_string(std::max<std::int64_t>(0, to_us(until - now)))};
-  const auto deadline = now + options_.reply_timeout;
+  // Every response of an exhausted window says so: one push per new target is enough.
+  const std::int64_t target = (now + microseconds(*wait)).time_since_epoch().count();
+  std::int64_t seen = paced_until_.load(std::memory_order_relaxed);
+  do {
+    if (target <= seen + std::chrono::nanoseconds(microseconds(params_.interval_us)).count() / 2) return;
+  } while (!paced_until_.compare_exchange_weak(seen, target, std::memory_order_acq_rel));
+  if (remaining == 0) raise_floor(now + microseconds(*wait));
+  paces_.fetch_add(1, std::memory_order_relaxed);
+  push_shared(*wait);
+}
+
+void redis_limiter::push_shared(std::int64_t wait_us) {
+  send_step({"EVALSHA", redis_gcra::script_sha1(), "1", key_, "P", std::to_string(params_.interval_us),
+             std::to_string(params_.tolerance_us), std::to_string(wait_us)});
+}
+
+void redis_limiter::send_step(std::vector<std::string> args) {
+  // Bounded and not awaited: a lost push only means the others see their own 429s, a
+  // lost release only that the slot stays spent.
+  const auto deadline = clock::now() + options_.reply_timeout;
   auto client = client_;
   asio::co_spawn(
       executor_,
@@ -268,7 +306,9 @@ redis_limiter_stats redis_limiter::stats() const noexcept {
           .evals = evals_.load(std::memory_order_relaxed),
           .script_loads = script_loads_.load(std::memory_order_relaxed),
           .fallback_slots = fallback_slots_.load(std::memory_order_relaxed),
-          .failures = failures_.load(std::memory_order_relaxed)};
+          .failures = failures_.load(std::memory_order_relaxed),
+          .releases = releases_.load(std::memory_order_relaxed),
+          .paces = paces_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace codex::limit

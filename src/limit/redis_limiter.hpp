@@ -27,6 +27,8 @@ struct redis_limiter_stats {
   std::uint64_t script_loads = 0;    ///< SCRIPT LOADs after NOSCRIPT
   std::uint64_t fallback_slots = 0;  ///< slots from the local fallback limiter
   std::uint64_t failures = 0;        ///< round trips that failed (Redis down, slow, error reply)
+  std::uint64_t releases = 0;        ///< slots from Redis offered back (given back if still safe)
+  std::uint64_t paces = 0;           ///< X-RateLimit-* pushes sent to the shared schedule
 };
 
 /// Thread-safety: every member may be called concurrently.
@@ -38,10 +40,15 @@ class redis_limiter final : public limiter_backend {
   ~redis_limiter() override;  ///< stops the connection
 
   asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) override;
+  /// Gives a slot back: a fallback one at once; a Redis one (lease 1) in one Lua step
+  /// that returns it only while the shared schedule has not moved since it was granted.
   void release(const slot& s) noexcept override;
+  /// A 429's Retry-After: here at once, and one push of the shared schedule for all.
   void push_back_until(std::chrono::steady_clock::time_point until) override;
-  /// Not applied to the shared schedule (a per-process hint: Redis keeps the truth).
-  void pace_from_headers(std::uint64_t, std::optional<std::chrono::nanoseconds>, std::optional<std::uint64_t>) override {}
+  /// X-RateLimit-* seen by this process push the shared schedule for every process
+  /// (redis_gcra::pace_wait), once per new target.
+  void pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
+                         std::optional<std::uint64_t> server_limit) override;
 
   redis_limiter_stats stats() const noexcept;
   const redis_client& connection() const noexcept { return *client_; }
@@ -54,6 +61,9 @@ class redis_limiter final : public limiter_backend {
   result<slot> from_fallback(clock::time_point now, clock::time_point deadline);
   std::optional<clock::time_point> take_leased(clock::time_point now);
   clock::time_point after_push(clock::time_point ready) const noexcept;
+  void raise_floor(clock::time_point until) noexcept;
+  void push_shared(std::int64_t wait_us);
+  void send_step(std::vector<std::string> args);
 
   redis_limiter_options options_;
   redis_gcra::params params_;
@@ -63,11 +73,12 @@ class redis_limiter final : public limiter_backend {
   std::shared_ptr<gcra> fallback_;                 // at fallback_share of the rate
   std::atomic<bool> fallback_used_{false};         // since the last answer from Redis
   std::atomic<std::int64_t> push_floor_{0};        // steady ns: nothing before (Retry-After)
+  std::atomic<std::int64_t> paced_until_{0};       // steady ns: the last X-RateLimit push's target
   std::atomic<std::int64_t> latest_slot_{0};       // steady ns: the latest slot Redis gave this process
   std::atomic<std::uint64_t> masters_seen_{0};     // the connection's master_changes() when last answered
   std::mutex lease_mutex_;
   std::deque<clock::time_point> leased_;
-  std::atomic<std::uint64_t> admitted_{0}, evals_{0}, script_loads_{0}, fallback_slots_{0}, failures_{0};
+  std::atomic<std::uint64_t> admitted_{0}, evals_{0}, script_loads_{0}, fallback_slots_{0}, failures_{0}, releases_{0}, paces_{0};
 };
 
 }  // namespace codex::limit

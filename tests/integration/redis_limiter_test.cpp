@@ -128,34 +128,44 @@ TEST_CASE("the Lua step gives exactly what its C++ reference gives, on a real Re
     const redis_gcra::params p{.interval_us = 50'000, .tolerance_us = 100'000};  // 20/s, burst 3
     std::int64_t now = 1'800'000'000'000'000;
     std::int64_t tat = 0;
-    for (int i = 0; i < 300; ++i) {
+    std::int64_t last_grant = 0;  // the TAT the last acquire stored: what a release names
+    for (int i = 0; i < 400; ++i) {
       now += static_cast<std::int64_t>(random() % 120'000);
-      const bool push = random() % 10 == 0;
+      const auto roll = random() % 20;
+      const char* mode = roll < 2 ? "P" : roll < 5 ? "R" : "A";
       const std::int64_t count = 1 + static_cast<std::int64_t>(random() % 4);
       const std::int64_t max_wait = static_cast<std::int64_t>(random() % 400'000);
       const std::int64_t floor = random() % 8 == 0 ? static_cast<std::int64_t>(random() % 200'000) : 0;
       const std::int64_t wait = static_cast<std::int64_t>(random() % 1'000'000);
-      std::vector<std::string> args = {"EVAL", std::string(redis_gcra::script()), "1", "ref", push ? "P" : "A",
+      std::vector<std::string> args = {"EVAL", std::string(redis_gcra::script()), "1", "ref", mode,
                                        std::to_string(p.interval_us), std::to_string(p.tolerance_us)};
-      if (push) {
+      if (*mode == 'P') {
         args.insert(args.end(), {std::to_string(wait), "0", "0"});
+      } else if (*mode == 'R') {
+        args.insert(args.end(), {std::to_string(last_grant), "0", "0"});
       } else {
         args.insert(args.end(), {std::to_string(count), std::to_string(max_wait), std::to_string(floor)});
       }
       args.push_back(std::to_string(now));
       auto reply = co_await client->exec(args, clock_type::now() + 2s);
       REQUIRE(reply);
-      INFO("step " << i << ": " << reply->text);
+      INFO("step " << i << " (" << mode << "): " << reply->text);
       REQUIRE(reply->type == redis_reply::kind::array);
-      REQUIRE(reply->elements.size() == 3);
-      if (push) {
+      REQUIRE(reply->elements.size() == 4);
+      if (*mode == 'P') {
         tat = redis_gcra::push(tat, now, p, wait);
+      } else if (*mode == 'R') {
+        const auto released = redis_gcra::release(tat, now, p, last_grant);
+        CHECK(reply->elements[0].integer == (released != tat ? 1 : 0));
+        tat = released;
       } else {
         const auto expected = redis_gcra::acquire(tat, now, p, count, max_wait, floor);
         CHECK(reply->elements[0].integer == expected.granted);
         CHECK(reply->elements[1].integer == expected.base_offset);
         tat = expected.tat;
+        if (expected.granted > 0) last_grant = tat;
       }
+      CHECK(reply->elements[3].text == std::to_string(tat));
       auto stored = co_await client->exec(words("GET", "ref"), clock_type::now() + 2s);
       REQUIRE(stored);
       if (tat != 0) CHECK(stored->text == std::to_string(tat));
@@ -207,6 +217,53 @@ TEST_CASE("redis limiter: SCRIPT LOAD on NOSCRIPT, one round trip per admitted r
     a.reset();
     b.reset();
     other.reset();
+  });
+}
+
+TEST_CASE("redis limiter: a cancelled slot is given back while the schedule has not moved; X-RateLimit-* slows every process", "[redis]") {
+  redis_server server(redis_server::transport::unix_socket);
+  codex::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    const rate_limit rate{.limit = 10, .period = 1s, .burst = 1};  // 100 ms apart
+    auto a = std::make_unique<redis_limiter>(ex, limiter_options(server.url()), rate, "sha256:give-back");
+    auto b = std::make_unique<redis_limiter>(ex, limiter_options(server.url()), rate, "sha256:give-back");
+    auto first = co_await a->acquire(clock_type::now() + 5s);
+    auto second = co_await a->acquire(clock_type::now() + 5s);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(second->shared_tat != 0);
+    a->release(*second);  // cancelled before it was sent: nobody has checked since
+    co_await sleep_for(30ms);
+    auto taken_over = co_await b->acquire(clock_type::now() + 5s);
+    REQUIRE(taken_over);
+    CHECK(taken_over->ready_at < second->ready_at + 50ms);  // its slot, not the one after
+
+    // Not safe any more once another check has passed it: nothing is given back.
+    auto third = co_await a->acquire(clock_type::now() + 5s);
+    auto fourth = co_await b->acquire(clock_type::now() + 5s);
+    REQUIRE(third);
+    REQUIRE(fourth);
+    a->release(*third);
+    co_await sleep_for(30ms);
+    auto after = co_await b->acquire(clock_type::now() + 5s);
+    REQUIRE(after);
+    CHECK(after->ready_at >= fourth->ready_at + 90ms);
+    CHECK(a->stats().releases == 2);
+
+    // Pacing: a response saying 0 remaining and a reset in 3 s for a limit of 10 (one
+    // per 300 ms) seen by A pushes B's next slot; remaining >= burst does nothing.
+    co_await sleep_for(after->ready_at - clock_type::now() + 150ms);  // the schedule is idle again
+    a->pace_from_headers(3, std::chrono::seconds(3), 10);
+    CHECK(a->stats().paces == 0);
+    const auto paced_at = clock_type::now();
+    a->pace_from_headers(0, std::chrono::seconds(3), 10);
+    a->pace_from_headers(0, std::chrono::seconds(3), 10);  // the same target again: not sent twice
+    CHECK(a->stats().paces == 1);
+    co_await sleep_for(30ms);
+    auto paced = co_await b->acquire(clock_type::now() + 5s);
+    REQUIRE(paced);
+    CHECK(paced->ready_at - paced_at >= 280ms);
+    a.reset();
+    b.reset();
   });
 }
 

@@ -86,6 +86,49 @@ TEST_CASE("redis gcra step: a push and a floor only ever delay", "[redis][gcra]"
   CHECK(redis_gcra::slot_offset(floored, p, 0) == 300'000);
 }
 
+TEST_CASE("redis gcra step: X-RateLimit-* pacing is limit::gcra's pace_from_headers on the shared schedule", "[redis][gcra]") {
+  for (const auto rate : {rate_limit{.limit = 1000, .period = 60s, .burst = 1}, rate_limit{.limit = 600, .period = 60s, .burst = 5}}) {
+    const auto p = params_of(rate);
+    for (std::uint64_t remaining = 0; remaining <= rate.burst + 1; ++remaining) {
+      for (const auto reset : {std::optional<std::chrono::nanoseconds>{}, std::optional<std::chrono::nanoseconds>{3s},
+                               std::optional<std::chrono::nanoseconds>{60s}}) {
+        for (const auto server_limit : {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{10},
+                                        std::optional<std::uint64_t>{5000}}) {
+          const std::int64_t now = 1'700'000'000'000'000;
+          gcra reference(rate);
+          const bool moved = reference.pace_from_headers(remaining, reset, server_limit, std::chrono::microseconds(now));
+          std::optional<std::int64_t> reset_us;
+          if (reset) reset_us = std::chrono::duration_cast<std::chrono::microseconds>(*reset).count();
+          const auto wait = redis_gcra::pace_wait(remaining, reset_us, server_limit, p);
+          INFO("burst " << rate.burst << ", remaining " << remaining);
+          REQUIRE(moved == wait.has_value());
+          if (!wait) continue;
+          // The same slots from then on: `remaining` at once, then the server's spacing.
+          std::int64_t tat = redis_gcra::push(0, now, p, *wait);
+          for (std::uint64_t k = 0; k < remaining + 2; ++k) {
+            const auto step = redis_gcra::acquire(tat, now, p, 1, std::int64_t{1} << 50, 0);
+            const auto expected = reference.reserve(std::chrono::microseconds(now));
+            CHECK(now + redis_gcra::slot_offset(step, p, 0) ==
+                  std::chrono::duration_cast<std::chrono::microseconds>(expected.ready_at).count());
+            tat = step.tat;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("redis gcra step: a release gives back the last slot only while the schedule has not moved", "[redis][gcra]") {
+  const redis_gcra::params p{.interval_us = 100'000, .tolerance_us = 0};
+  const std::int64_t now = 1'700'000'000'000'000;
+  const auto first = redis_gcra::acquire(0, now, p, 1, 1'000'000, 0);
+  const auto second = redis_gcra::acquire(first.tat, now, p, 1, 1'000'000, 0);
+  CHECK(redis_gcra::release(second.tat, now, p, second.tat) == first.tat);  // as if never taken
+  const auto third = redis_gcra::acquire(second.tat, now, p, 1, 1'000'000, 0);
+  CHECK(redis_gcra::release(third.tat, now, p, second.tat) == third.tat);   // passed by another check
+  CHECK(redis_gcra::release(first.tat, now + 200'000, p, first.tat) == first.tat);  // already in the past
+}
+
 TEST_CASE("the script's SHA-1 is that of its text", "[redis]") {
   CHECK(redis_gcra::script_sha1().size() == 40);
   CHECK(redis_gcra::script().find("redis.call('TIME')") != std::string_view::npos);
