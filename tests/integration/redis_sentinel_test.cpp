@@ -64,7 +64,7 @@ std::string info_field(const redis_reply& reply, const std::string& field) {
 
 }  // namespace
 
-TEST_CASE("redis+sentinel://: the master from Sentinel, a forced failover mid-run — no call past its deadline, no 429", "[redis][mt]") {
+TEST_CASE("redis+sentinel://: the master from Sentinel, a forced failover mid-run — no call past its deadline, no 429", "[redis]") {
   redis_server master;
   redis_server replica(redis_server::options{.replica_of = master.port()});
   const std::uint16_t dead = codex::test::free_port();  // a Sentinel that is down: asked first, skipped
