@@ -136,10 +136,11 @@ asio::awaitable<result<T>> drive(call_job job, decoder<T> decode) {
       }
       case step::send: {
         const bool token_sent = stamp_token(job.request, machine);
-        attempt_result response = co_await net::transport_access::send(*with.transport, job.request, next.until,
-                                                                       machine.plan().replay_safe, with.preset_fields);
+        net::sent_request sent = co_await net::transport_access::send(*with.transport, job.request, next.until,
+                                                                      machine.plan().replay_safe, with.preset_fields);
         if (token_sent) wipe_header(job.request.headers, "Authorization");
-        next = machine.resume(response_ready{std::move(response), clock::now(), std::chrono::system_clock::now()});
+        next = machine.resume(response_ready{std::move(sent.response), clock::now(), std::chrono::system_clock::now(),
+                                             sent.request_written});
         break;
       }
       case step::done:

@@ -28,10 +28,12 @@ void add_log(action& a, log_level level, std::string text) { a.logs.push_back({l
 
 }  // namespace
 
-retry::attempt_outcome outcome_of(const attempt_result& result, std::optional<std::chrono::milliseconds> retry_after) {
+retry::attempt_outcome outcome_of(const attempt_result& result, std::optional<std::chrono::milliseconds> retry_after,
+                                  bool request_written) {
   retry::attempt_outcome outcome;
   if (!result) {
     outcome.error = result.code();
+    outcome.request_written = request_written;
     return outcome;
   }
   outcome.http_status = result->status;
@@ -144,11 +146,11 @@ action call_machine::resume(response_ready event) {
       return attempt(event.now, std::move(effects));
     }
   }
-  return decide(std::move(event.response), event.now, std::move(effects));
+  return decide(std::move(event.response), event.now, std::move(effects), event.request_written);
 }
 
-action call_machine::decide(attempt_result result, clock::time_point now, action effects) {
-  const auto outcome = outcome_of(result, retry_after_);
+action call_machine::decide(attempt_result result, clock::time_point now, action effects, bool request_written) {
+  const auto outcome = outcome_of(result, retry_after_, request_written);
   const auto bits = plan_.random_bits ? plan_.random_bits() : 0;
   const auto decision = tracker_->on_attempt(outcome, now, bits);
   if (!decision.retry) {

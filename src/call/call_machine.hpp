@@ -106,6 +106,8 @@ struct response_ready {
   attempt_result response;
   clock::time_point now;
   std::chrono::system_clock::time_point wall_now;  ///< for an HTTP-date Retry-After
+  /// False when the attempt failed before any byte of the request was written.
+  bool request_written = true;
 };
 
 /// How the call ended: the last response (whatever its status) or the typed error,
@@ -143,7 +145,8 @@ class call_machine {
   action attempt(clock::time_point now, action effects = {});
   action take_slot(clock::time_point now, action effects = {});
   action send(clock::time_point now);
-  action decide(attempt_result result, clock::time_point now, action effects = {});
+  /// `request_written`: false when the attempt failed before its first byte was written.
+  action decide(attempt_result result, clock::time_point now, action effects = {}, bool request_written = true);
   action finish(attempt_result result, action effects = {});
   std::string call_name() const;
 

@@ -60,8 +60,17 @@ class token_fetcher {
     request.headers.add("Accept", "application/json");
     if (auto ec = json::encode_token_request(creds_.client_id, creds_.client_secret.reveal(), creds_.scope, request.body))
       co_return error_info{.code = ec, .message = "the client credentials are not valid UTF-8"};
-    // The token cache has its own backoff: one attempt here.
-    const call_plan plan{.deadline = clock::now() + timeout_, .retry = &one_attempt_};
+    // A token request may be sent again: a second one only issues another token (the
+    // first stays valid). So a connection lost or stalled on the way is retried within
+    // the fetch timeout, as a GET would be, each attempt capped at half of it so that a
+    // stall leaves time for one more; the calls waiting for this refresh then see no
+    // failure at all (found by the fault matrix: one dropped connection failed them). What
+    // still fails is the token cache's to back off from.
+    const call_plan plan{.deadline = clock::now() + timeout_,
+                         .attempt_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_ / 2),
+                         .replay_safe = true,
+                         .retry = &fetch_retries_,
+                         .random_bits = retry::jitter_bits};
     call_report report;
     report.method = "POST";
     constexpr std::string_view path = "/auth/token";
@@ -111,7 +120,8 @@ class token_fetcher {
     return grant;
   }
 
-  static constexpr retry::retry_options one_attempt_{.max_attempts = 1};
+  static constexpr retry::retry_options fetch_retries_{
+      .max_attempts = 3, .backoff = {.initial = std::chrono::milliseconds(50), .max = std::chrono::milliseconds(500)}};
 
   client_credentials creds_;
   std::string target_;

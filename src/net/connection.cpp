@@ -72,6 +72,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   }
 
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(write_buffer_), asio::buffer(request->body)};
+  outcome.request_written = true;
   if (auto [ec, written] = co_await asio::async_write(stream_, buffers, on_strand_); ec) co_return fail({.code = classify(ec)});
 
   codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header},

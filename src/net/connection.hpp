@@ -37,6 +37,8 @@ struct exchange_outcome {
   result<http_response> response = make_error_code(errc::io_error);
   /// Some response byte arrived (resending is no longer safe for non-idempotent requests).
   bool response_started = false;
+  /// The request's writing began: false when the exchange failed while connecting.
+  bool request_written = false;
 };
 
 /// A TLS connection used by one request at a time. All of its I/O, and its deadline

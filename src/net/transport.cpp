@@ -204,12 +204,12 @@ transport::~transport() = default;
 
 asio::awaitable<result<http_response>> transport::send(http_request request, clock::time_point deadline,
                                                        bool retry_if_unsent) {
-  co_return co_await transport_access::send(*this, request, deadline, retry_if_unsent);
+  co_return (co_await transport_access::send(*this, request, deadline, retry_if_unsent)).response;
 }
 
-asio::awaitable<result<http_response>> transport_access::send(transport& t, const http_request& request,
-                                                              transport::clock::time_point deadline,
-                                                              bool retry_if_unsent, std::string_view preset_fields) {
+asio::awaitable<sent_request> transport_access::send(transport& t, const http_request& request,
+                                                     transport::clock::time_point deadline, bool retry_if_unsent,
+                                                     std::string_view preset_fields) {
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
   // Checked once an attempt, here: refused, it takes no pool slot and counts as
   // no request; accepted, the connections write it unchecked. The message names the
@@ -217,7 +217,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
   if (auto head = codec::check_request_head(request, self->authority); !head) {
     error_info failure = head.error();
     failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " not sent: " + failure.message;
-    co_return failure;
+    co_return sent_request{.response = std::move(failure)};
   }
   const bool may_resend = retry_if_unsent || is_idempotent(request.method);
   const auto caller = co_await asio::this_coro::executor;
@@ -234,7 +234,9 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
         conn = self->open_new();
       } else {
         auto [handed, wait_ec] = co_await self->wait_for_connection(std::move(offer.waiter), deadline);
-        if (wait_ec) co_return error_info{.code = wait_ec, .message = "waiting for a connection to " + self->origin.to_string()};
+        if (wait_ec)
+          co_return sent_request{
+              .response = error_info{.code = wait_ec, .message = "waiting for a connection to " + self->origin.to_string()}};
         conn = std::move(handed);
       }
     }
@@ -245,7 +247,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
     if (!may_stay_on_connection_strand(caller)) co_await asio::dispatch(asio::bind_executor(caller, asio::use_awaitable));
     if (!was_used && conn->session_resumed()) self->sessions_resumed.fetch_add(1, std::memory_order_relaxed);
     self->give_back(std::move(conn));
-    if (outcome.response) co_return std::move(outcome.response);
+    if (outcome.response) co_return sent_request{.response = std::move(outcome.response), .request_written = true};
 
     // A keep-alive connection the server closed while it sat idle fails before any
     // response byte; that is not the caller's failure, so try once on a fresh one.
@@ -257,7 +259,7 @@ asio::awaitable<result<http_response>> transport_access::send(transport& t, cons
     std::string detail = std::move(failure.message);  // e.g. which proxy, and its status
     failure.message = std::string(to_string(request.method)) + " " + self->origin.to_string() + " failed";
     if (!detail.empty()) failure.message += ": " + detail;
-    co_return failure;
+    co_return sent_request{.response = std::move(failure), .request_written = outcome.request_written};
   }
 }
 

@@ -8,12 +8,20 @@
 
 namespace codex::net {
 
+/// What one send through the pool ended with.
+struct sent_request {
+  result<http_response> response;
+  /// False when it failed before any byte of the request was written (waiting for a
+  /// connection, connecting, the proxy's tunnel, the TLS handshake, a refused head).
+  bool request_written = false;
+};
+
 struct transport_access {
   /// `preset_fields`: header lines made by codec::format_fields(), sent after Host (the
   /// client's constant fields); must outlive the call.
-  static asio::awaitable<result<http_response>> send(transport& t, const http_request& request,
-                                                     transport::clock::time_point deadline, bool retry_if_unsent,
-                                                     std::string_view preset_fields = {});
+  static asio::awaitable<sent_request> send(transport& t, const http_request& request,
+                                            transport::clock::time_point deadline, bool retry_if_unsent,
+                                            std::string_view preset_fields = {});
 };
 
 }  // namespace codex::net

@@ -46,7 +46,11 @@ retry_decision stop(stop_reason reason, std::error_code error) noexcept {
 retry_class classify(const attempt_outcome& outcome) noexcept {
   if (outcome.http_status != 0) return classify_status(outcome.http_status);
   if (!outcome.error) return retry_class::never;  // neither a response nor an error: nothing sane to repeat
-  return classify_transport(outcome.error);
+  const retry_class kind = classify_transport(outcome.error);
+  // A stall before the request's first byte (a handshake that never ends) is a
+  // timeout like any other, but the server cannot have seen the request.
+  if (kind == retry_class::if_replay_safe && !outcome.request_written) return retry_class::always;
+  return kind;
 }
 
 const char* to_string(stop_reason reason) noexcept {

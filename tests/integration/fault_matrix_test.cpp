@@ -85,29 +85,12 @@ bool reuses(call_kind kind) { return kind == call_kind::post_reused || kind == c
 // error said, within its deadline (a case that starts to pass fails the test, so that
 // the list stays exact).
 //
-// token/*@1-4 (the token exchange: accept, handshake, read, write), errc::token_unavailable:
-// a refresh that fails fails every call waiting for it, with its error; the token
-// cache retries only for later calls, after its own backoff. That is the design
-// (call_path_tokens_test: "a failing token endpoint gives all 256 waiters the same
-// typed error"), but it means one dropped connection fails a call that had attempts
-// and time left.
-//
-// unkeyed_post/stall@1-2 (accept, handshake), errc::timeout: a connection whose TLS
-// handshake stalls ends the attempt with errc::timeout, which a request that is not
-// replay-safe may not retry — although none of its bytes was sent (a handshake closed
-// or reset is errc::tls_handshake_failed, and is retried). The error model has no way
-// to say "timed out before sending": that needs a code (or a flag) of its own.
-const std::map<std::string, codex::errc> known_failures = {
-    {"token/close@1", codex::errc::token_unavailable},    {"token/close@2", codex::errc::token_unavailable},
-    {"token/close@3", codex::errc::token_unavailable},    {"token/close@4", codex::errc::token_unavailable},
-    {"token/reset@1", codex::errc::token_unavailable},    {"token/reset@2", codex::errc::token_unavailable},
-    {"token/reset@3", codex::errc::token_unavailable},    {"token/reset@4", codex::errc::token_unavailable},
-    {"token/stall@1", codex::errc::token_unavailable},    {"token/stall@2", codex::errc::token_unavailable},
-    {"token/stall@3", codex::errc::token_unavailable},    {"token/stall@4", codex::errc::token_unavailable},
-    {"token/truncate@1", codex::errc::token_unavailable}, {"token/truncate@2", codex::errc::token_unavailable},
-    {"token/truncate@3", codex::errc::token_unavailable}, {"token/truncate@4", codex::errc::token_unavailable},
-    {"unkeyed_post/stall@1", codex::errc::timeout},       {"unkeyed_post/stall@2", codex::errc::timeout},
-};
+// None now. The matrix found two, both fixed: a token fetch that lost its connection
+// failed every call waiting for it (the fetch is now retried within its timeout: a token
+// request is safe to send again), and a POST without an idempotency key whose TLS
+// handshake stalled was not retried though none of its bytes was sent (a failure before
+// the request's first byte is now retried whatever the request).
+const std::map<std::string, codex::errc> known_failures = {};
 
 struct case_outcome {
   bool ok = false;

@@ -59,8 +59,8 @@ struct call {
   action slot(steady::time_point ready, steady::time_point now) {
     return machine->resume(codex::call::slot_ready{slot_at(ready), now});
   }
-  action answer(codex::call::attempt_result r, steady::time_point now) {
-    return machine->resume(codex::call::response_ready{std::move(r), now, wall0 + (now - t0)});
+  action answer(codex::call::attempt_result r, steady::time_point now, bool written = true) {
+    return machine->resume(codex::call::response_ready{std::move(r), now, wall0 + (now - t0), written});
   }
   action woke(steady::time_point now, bool cancelled = false) {
     return machine->resume(codex::call::woken{cancelled, now});
@@ -302,6 +302,24 @@ TEST_CASE("call machine: a POST without an idempotency key is never resent once 
   }
   SECTION("but a refused connection (nothing reached the server) and a 429 are retried") {
     CHECK(c.attempt(codex::error_info{.code = make_error_code(errc::connect_failed)}, t0).next == step::wait);
+  }
+  // Found by the fault matrix: a TLS handshake that stalled to the attempt timeout ended
+  // the call, though not a byte of the request had been written.
+  SECTION("a timeout before the request's first byte was written is retried, on a fresh slot") {
+    REQUIRE(c.slot(t0, t0).next == step::send);
+    const auto wait = c.answer(codex::error_info{.code = make_error_code(errc::timeout)}, t0 + 20s, /*written=*/false);
+    REQUIRE(wait.next == step::wait);
+    CHECK(c.woke(wait.until).next == step::get_slot);
+    REQUIRE(c.slot(wait.until, wait.until).next == step::send);
+    CHECK(c.answer(response(201), wait.until + 10ms).next == step::done);
+    CHECK(c.outcome().response->status == 201);
+    CHECK(c.report().attempts == 2);
+  }
+  SECTION("the same timeout once writing began is final") {
+    REQUIRE(c.slot(t0, t0).next == step::send);
+    CHECK(c.answer(codex::error_info{.code = make_error_code(errc::timeout)}, t0 + 20s, /*written=*/true).next ==
+          step::done);
+    CHECK(c.outcome().response.code() == errc::timeout);
   }
 }
 

@@ -57,6 +57,11 @@ TEST_CASE("classify: transport failures", "[retry]") {
   for (errc e : {errc::certificate_rejected, errc::host_name_mismatch, errc::cancelled, errc::protocol_error,
                  errc::response_too_large, errc::invalid_url, errc::decode_error})
     CHECK(classify(transport(e)) == retry_class::never);
+  // Nothing of the request written (a stalled handshake): whatever the failure, it cannot have run.
+  for (errc e : {errc::connection_closed, errc::connection_reset, errc::timeout, errc::io_error})
+    CHECK(classify(attempt_outcome{.error = make_error_code(e), .request_written = false}) == retry_class::always);
+  CHECK(classify(attempt_outcome{.error = make_error_code(errc::cancelled), .request_written = false}) ==
+        retry_class::never);
   // Untyped errors are never retried: they should have been mapped.
   CHECK(classify(attempt_outcome{.http_status = 0, .error = std::make_error_code(std::errc::connection_reset)}) ==
         retry_class::never);

@@ -34,6 +34,10 @@ struct attempt_outcome {
   int http_status = 0;                                     ///< the response's status; 0 when none arrived
   std::error_code error;                                   ///< the transport's, or errc_from_status()
   std::optional<std::chrono::milliseconds> retry_after;    ///< the response's Retry-After, parsed
+  /// False when the attempt failed before any byte of the request was written (while
+  /// connecting, in the proxy's tunnel, in the TLS handshake): nothing of it can have
+  /// run, so any transport failure may be retried, replay-safe or not.
+  bool request_written = true;
 };
 
 /// How an outcome may be retried.
