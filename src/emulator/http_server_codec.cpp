@@ -19,6 +19,7 @@ using beast_support::beast_error;
 using beast_support::map_parse_error;
 using beast_support::padded_string_body;
 using beast_support::no_beast_header_limit;
+using beast_support::put_eof_checked;
 using beast_support::put_with_head_limit;
 
 namespace {
@@ -77,17 +78,7 @@ std::size_t request_reader::put(std::span<const char> bytes, std::error_code& ec
   return used;
 }
 
-void request_reader::put_eof(std::error_code& ec) {
-  // Beast requires that some bytes were parsed before an EOF is reported.
-  if (!parser_->got_some()) {
-    ec = make_error_code(errc::connection_closed);
-    return;
-  }
-  beast_error beast_ec;
-  parser_->put_eof(beast_ec);
-  ec = map_parse_error(beast_ec, errc::payload_too_large);
-  if (!ec && !parser_->is_done()) ec = make_error_code(errc::connection_closed);
-}
+void request_reader::put_eof(std::error_code& ec) { ec = put_eof_checked(*parser_, errc::payload_too_large); }
 
 bool request_reader::done() const noexcept { return parser_->is_done(); }
 bool request_reader::header_done() const noexcept { return parser_->is_header_done(); }

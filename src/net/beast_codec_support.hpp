@@ -106,4 +106,17 @@ inline std::size_t put_with_head_limit(Parser& parser, head_allowance& limit, st
 /// Beast's own header limit, out of the way of put_with_head_limit().
 constexpr std::uint32_t no_beast_header_limit = UINT32_MAX;
 
+/// Tells `parser` the peer closed: completes a close-delimited body, or is
+/// connection_closed for a message cut short (or for none at all).
+template <class Parser>
+inline std::error_code put_eof_checked(Parser& parser, errc too_large) {
+  // Beast requires that some bytes were parsed before an EOF is reported.
+  if (!parser.got_some()) return make_error_code(errc::connection_closed);
+  beast_error beast_ec;
+  parser.put_eof(beast_ec);
+  std::error_code ec = map_parse_error(beast_ec, too_large);
+  if (!ec && !parser.is_done()) ec = make_error_code(errc::connection_closed);
+  return ec;
+}
+
 }  // namespace codex::net::codec::beast_support
