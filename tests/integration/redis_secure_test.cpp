@@ -17,6 +17,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <netdb.h>
+#include <netinet/in.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -229,6 +232,20 @@ codex::result<slot> first_slot(const redis_limiter_options& options) {
   return std::move(*out);
 }
 
+/// Whether "localhost" resolves, among others, to 127.0.0.1 (where the server listens).
+bool localhost_is_loopback_v4() {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo("localhost", nullptr, &hints, &found) != 0) return false;
+  bool loopback = false;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next)
+    loopback = loopback || reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  ::freeaddrinfo(found);
+  return loopback;
+}
+
 }  // namespace
 
 TEST_CASE("rediss://: verified TLS with the URL's CA and a password; wrong CA, system store, other host: typed at once", "[redis]") {
@@ -241,10 +258,15 @@ TEST_CASE("rediss://: verified TLS with the URL's CA and a password; wrong CA, s
   auto ok = first_slot(tls_limiter(base + "?ca_file=" + server.ca_file()));
   INFO((ok ? std::string("ok") : ok.error().describe()));
   CHECK(ok);
-  // By DNS name: SNI "localhost" and the certificate's DNS entry.
-  std::string by_name = base;
-  by_name.replace(by_name.find("127.0.0.1"), 9, "localhost");
-  CHECK(first_slot(tls_limiter(by_name + "?ca_file=" + server.ca_file())));
+  // By DNS name: SNI "localhost" and the certificate's DNS entry. A bare root may have
+  // no /etc/hosts (no name resolves there): the check needs "localhost" to be 127.0.0.1.
+  if (localhost_is_loopback_v4()) {
+    std::string by_name = base;
+    by_name.replace(by_name.find("127.0.0.1"), 9, "localhost");
+    CHECK(first_slot(tls_limiter(by_name + "?ca_file=" + server.ca_file())));
+  } else {
+    WARN("\"localhost\" does not resolve to 127.0.0.1 here: the check by host name is not run");
+  }
 
   codex::test::temp_dir other("codex-redis-other-ca");
   const auto other_ca = (other.path / "ca.pem").string();
