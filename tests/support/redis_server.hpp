@@ -150,23 +150,13 @@ class redis_server {
   }
 
   bool accepts() const {
-    int fd = -1;
-    int rc = -1;
-    if (how_ == transport::tcp) {
-      fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      address.sin_port = htons(port_);
-      rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    } else {
-      fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_un address{};
-      address.sun_family = AF_UNIX;
-      const std::string path = socket_path();
-      path.copy(address.sun_path, sizeof address.sun_path - 1);
-      rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    }
+    if (how_ == transport::tcp) return loopback_accepts(port_);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string path = socket_path();
+    path.copy(address.sun_path, sizeof address.sun_path - 1);
+    const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
     ::close(fd);
     return rc == 0;
   }
@@ -202,14 +192,7 @@ class redis_sentinel {
     ::close(log);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      address.sin_port = htons(port_);
-      const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-      ::close(fd);
-      if (rc == 0) break;
+      if (loopback_accepts(port_)) break;
       INFO("redis-sentinel did not start; see " << (dir_.path / "sentinel.log"));
       REQUIRE(process_->running());
       REQUIRE(std::chrono::steady_clock::now() < deadline);

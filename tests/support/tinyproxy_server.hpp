@@ -97,16 +97,7 @@ class tinyproxy_server {
   }
 
 
-  bool accepts() const {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port_);
-    const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::close(fd);
-    return rc == 0;
-  }
+  bool accepts() const { return loopback_accepts(port_); }
 
   std::string log_path() const { return (dir_.path / "tinyproxy.log").string(); }
 
