@@ -80,12 +80,18 @@ TEST_CASE("redis+sentinel://: the master from Sentinel, a forced failover mid-ru
 
   codex::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto to_replica = redis_client::start(ex, direct(replica.port()));
-    REQUIRE(co_await until(*to_replica, words("INFO", "replication"),
-                           [](const redis_reply& r) { return info_field(r, "master_link_status") == "up"; }));
+    {
+      const auto done = co_await until(*to_replica, words("INFO", "replication"),
+                             [](const redis_reply& r) { return info_field(r, "master_link_status") == "up"; });
+      REQUIRE(done);
+    }
     sentinel = std::make_unique<redis_sentinel>(master.port());
     auto to_sentinel = redis_client::start(ex, direct(sentinel->port()));
-    REQUIRE(co_await until(*to_sentinel, words("SENTINEL", "replicas", "mymaster"),
-                           [](const redis_reply& r) { return r.type == redis_reply::kind::array && r.elements.size() == 1; }));
+    {
+      const auto done = co_await until(*to_sentinel, words("SENTINEL", "replicas", "mymaster"),
+                             [](const redis_reply& r) { return r.type == redis_reply::kind::array && r.elements.size() == 1; });
+      REQUIRE(done);
+    }
 
     codex::config cfg;
     cfg.base_url = emulator.base_url();
@@ -138,9 +144,12 @@ TEST_CASE("redis+sentinel://: the master from Sentinel, a forced failover mid-ru
     });
     REQUIRE(failover_asked);
     // The replica is the master now, and the limiter's checks went there.
-    REQUIRE(co_await until(*to_replica, words("ROLE"), [](const redis_reply& r) {
-      return r.type == redis_reply::kind::array && !r.elements.empty() && r.elements[0].text == "master";
-    }));
+    {
+      const auto done = co_await until(*to_replica, words("ROLE"), [](const redis_reply& r) {
+        return r.type == redis_reply::kind::array && !r.elements.empty() && r.elements[0].text == "master";
+      });
+      REQUIRE(done);
+    }
     auto stats = co_await to_replica->exec(words("INFO", "commandstats"), clock_type::now() + 1s);
     REQUIRE(stats);
     const bool checked_on_new_master = stats->text.find("cmdstat_evalsha:calls=") != std::string::npos;
