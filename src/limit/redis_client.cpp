@@ -630,6 +630,7 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
   // many clients do not reconnect in step.
   auto pause_after_failure = [&]() -> asio::awaitable<void> {
     self->failures_.fetch_add(1, std::memory_order_relaxed);
+    self->unreachable_.store(true, std::memory_order_release);
     const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
     const auto wait = std::chrono::milliseconds(half + static_cast<std::int64_t>(retry::jitter_bits() % static_cast<std::uint64_t>(half + 1)));
     backoff = std::min(backoff * 2, s.options.reconnect_max);
@@ -682,6 +683,7 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
         backoff = s.options.reconnect_min;
         self->connects_.fetch_add(1, std::memory_order_relaxed);
         self->connected_.store(true, std::memory_order_release);
+        self->unreachable_.store(false, std::memory_order_release);
         if (!s.steps.empty()) {
           for (std::size_t i = 0; i < batch.size(); ++i) s.deliver(batch[i], std::move(replies[i]));
           continue;
@@ -702,6 +704,7 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
         // failover): the connection is not reused, the next one asks Sentinel again.
         s.close();
         self->connected_.store(false, std::memory_order_release);
+        self->unreachable_.store(true, std::memory_order_release);
         self->failures_.fetch_add(1, std::memory_order_relaxed);
       }
       for (std::size_t i = 0; i < batch.size(); ++i) {

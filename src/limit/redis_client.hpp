@@ -156,6 +156,11 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
 
   /// Whether the connection is up (a hint: it may break the next moment).
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+  /// Whether Redis is known to be away: a connection attempt failed or the connection
+  /// broke, and none has been verified since. False while the first connection (or a
+  /// planned switch to a new master) is still being made: not connected yet is not
+  /// the same as unreachable.
+  bool unreachable() const noexcept { return unreachable_.load(std::memory_order_acquire); }
 
   /// Why the last connection attempt was refused (is_refusal), while that holds.
   std::optional<error_info> refusal() const;
@@ -177,6 +182,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
 
   std::unique_ptr<state> state_;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> unreachable_{false};
   std::atomic<std::uint64_t> commands_{0}, round_trips_{0}, connects_{0}, failures_{0}, refusals_{0}, master_changes_{0};
 };
 

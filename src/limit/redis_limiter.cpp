@@ -167,7 +167,11 @@ asio::awaitable<result<slot>> redis_limiter::acquire(clock::time_point deadline)
     // even with a fallback, the call fails with it at once.
     if (auto refused = client_->refusal()) co_return std::move(*refused);
     const auto now = clock::now();
-    if (fallback_allowed && !client_->connected()) co_return from_fallback(now, deadline);
+    // Only when Redis is known to be away: a worker that is still making its first
+    // connection waits for it (at most reply_timeout, below) rather than sending at once
+    // on its local share — a whole fleet started together would burst past the schedule
+    // that the others, or a 429 they saw, have put in Redis.
+    if (fallback_allowed && client_->unreachable()) co_return from_fallback(now, deadline);
     if (now >= deadline) co_return failure(errc::timeout, "the shared rate limiter (Redis) did not answer before the call's deadline");
 
     // After a fallback period the shared schedule continues after this process's next

@@ -77,7 +77,10 @@ TEST_CASE("redis client: commands, pipelining, SELECT and reconnect after a rest
     REQUIRE(pong);
     CHECK(pong->type == redis_reply::kind::status);
     CHECK(pong->text == "PONG");
-    REQUIRE(co_await client->exec(words("SET", "k", "v 1"), deadline()));
+    {
+      const auto done = co_await client->exec(words("SET", "k", "v 1"), deadline());
+      REQUIRE(done);
+    }
     auto db = co_await client->exec(words("CLIENT", "INFO"), deadline());
     REQUIRE(db);
     CHECK(db->text.find(" db=3 ") != std::string::npos);
@@ -111,7 +114,10 @@ TEST_CASE("redis client: commands, pipelining, SELECT and reconnect after a rest
     CHECK(!lost);
     CHECK(clock_type::now() - asked < 600ms);
     server.start();
-    REQUIRE(co_await until_connected(*client));
+    {
+      const auto done = co_await until_connected(*client);
+      REQUIRE(done);
+    }
     auto again = co_await client->exec(words("PING"), deadline());
     REQUIRE(again);
     CHECK(again->text == "PONG");
@@ -210,8 +216,14 @@ TEST_CASE("redis limiter: SCRIPT LOAD on NOSCRIPT, one round trip per admitted r
 
     // SCRIPT FLUSH (as after a restart): loaded again, once.
     auto admin = redis_client::start(ex, client_options(server.url()));
-    REQUIRE(co_await admin->exec(words("SCRIPT", "FLUSH"), clock_type::now() + 2s));
-    REQUIRE(co_await a->acquire(clock_type::now() + 5s));
+    {
+      const auto done = co_await admin->exec(words("SCRIPT", "FLUSH"), clock_type::now() + 2s);
+      REQUIRE(done);
+    }
+    {
+      const auto done = co_await a->acquire(clock_type::now() + 5s);
+      REQUIRE(done);
+    }
     CHECK(a->stats().script_loads == 2);
     admin->stop();
     a.reset();
@@ -276,8 +288,17 @@ TEST_CASE("redis limiter: Redis paused or gone — bounded waits, fallback at it
     fallback_options.when_unavailable = when_redis_unavailable::local_fallback;
     fallback_options.fallback_share = 0.5;
     auto falling = std::make_unique<redis_limiter>(ex, fallback_options, rate, "sha256:k");
-    REQUIRE(co_await waiting->acquire(clock_type::now() + 2s));
-    REQUIRE(co_await falling->acquire(clock_type::now() + 2s));
+    {
+      const auto done = co_await waiting->acquire(clock_type::now() + 2s);
+      REQUIRE(done);
+    }
+    {
+      const auto done = co_await falling->acquire(clock_type::now() + 2s);
+      REQUIRE(done);
+    }
+    // Still connecting is not unreachable: a new limiter's first check goes to Redis.
+    CHECK(falling->stats().evals == 1);
+    CHECK(falling->stats().fallback_slots == 0);
 
     // Paused (slow): the wait policy gives up at the call's deadline, not later.
     server.pause();
@@ -286,7 +307,10 @@ TEST_CASE("redis limiter: Redis paused or gone — bounded waits, fallback at it
     CHECK(slow.code() == codex::errc::timeout);
     CHECK(clock_type::now() - asked < 550ms);
     server.resume();
-    REQUIRE(co_await waiting->acquire(clock_type::now() + 2s));
+    {
+      const auto done = co_await waiting->acquire(clock_type::now() + 2s);
+      REQUIRE(done);
+    }
 
     // Gone: the fallback policy goes on at half the rate (50/s: 20 ms apart).
     server.kill();
@@ -309,13 +333,19 @@ TEST_CASE("redis limiter: Redis paused or gone — bounded waits, fallback at it
 
     // Back: the shared schedule resumes, after the last fallback slot — no burst.
     server.start();
-    REQUIRE(co_await until_connected(falling->connection()));
+    {
+      const auto done = co_await until_connected(falling->connection());
+      REQUIRE(done);
+    }
     const auto evals = falling->stats().evals;
     auto resumed = co_await falling->acquire(clock_type::now() + 2s);
     REQUIRE(resumed);
     CHECK(falling->stats().evals == evals + 1);
     CHECK(resumed->ready_at >= last + 19ms);
-    REQUIRE(co_await until_connected(waiting->connection()));
+    {
+      const auto done = co_await until_connected(waiting->connection());
+      REQUIRE(done);
+    }
     auto next = co_await waiting->acquire(clock_type::now() + 2s);
     REQUIRE(next);
     CHECK(next->ready_at >= resumed->ready_at + 9ms);  // the same schedule, 10 ms apart
