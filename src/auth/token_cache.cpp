@@ -56,7 +56,6 @@ token_decision token_cache::make(token_action action, bool start) const {
   token_decision d;
   d.action = action;
   d.start_refresh = start;
-  d.generation = generation_;
   if (action == token_action::use_current || action == token_action::use_current_and_start_background_refresh) {
     d.token = token_;
   } else if (action == token_action::wait_backoff) {

@@ -55,7 +55,6 @@ struct token_decision {
   std::shared_ptr<const secret> token;  ///< with use_current*: the token to send (and to pass to invalidate() on a 401)
   std::chrono::steady_clock::time_point retry_at{};  ///< with wait_backoff
   std::error_code error;                ///< with wait_backoff (the last failure) and fail_credentials_rejected
-  std::uint64_t generation = 0;         ///< refreshes completed so far: a waiter's refresh is done when generation() moves past it
 };
 
 /// A successful POST /auth/token, as the refresher read it.
