@@ -64,7 +64,7 @@ std::shared_ptr<limit::limiter_backend> make_limiter(const asio::any_io_executor
   }
   auto limiter = limit::limiter_registry::global().get(identity, cfg.rate_limit);
   if (!limiter) throw codex::error(std::move(limiter).error());
-  return std::make_shared<limit::local_backend>(std::move(*limiter));
+  return std::make_shared<limit::local_limiter>(std::move(*limiter));
 }
 
 std::unique_ptr<call::bearer_tokens> bearer_tokens_for(const config& cfg, const net::url& base,

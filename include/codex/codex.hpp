@@ -24,6 +24,6 @@
 #include <codex/error.hpp>
 #include <codex/ingest/ingester.hpp>
 #include <codex/ingest/report.hpp>
-#include <codex/limit/backend.hpp>
+#include <codex/limit/limiter_options.hpp>
 #include <codex/observer.hpp>
 #include <codex/result.hpp>

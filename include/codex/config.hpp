@@ -4,7 +4,7 @@
 
 #include <codex/auth/credentials.hpp>
 #include <codex/auth/token_cache.hpp>
-#include <codex/limit/backend.hpp>
+#include <codex/limit/limiter_options.hpp>
 #include <codex/limit/rate.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/observer.hpp>
@@ -29,10 +29,10 @@ struct config {
   /// The client-side limit for this credential, shared by every client of it in the
   /// process. Default: the contract's 1,000 requests per minute.
   limit::rate_limit rate_limit = limit::contract_default_rate;
-  /// Where that limit is kept. Default: in the process (limit::local_limiter). To share
+  /// Where that limit is kept. Default: in the process (limit::local_limiter_options). To share
   /// one key's limit among processes and hosts: `limit::redis("redis://host:6379/0")`
   /// (every process of the key must use the same rate_limit and Redis).
-  limit::limiter_choice limiter = limit::local_limiter{};
+  limit::limiter_choice limiter = limit::local_limiter_options{};
   /// Deadline of a whole call (attempts, waits for the limiter, tokens and backoff).
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
   /// Cap on one attempt's exchange.

@@ -3,7 +3,7 @@
 #include "call/credential_header.hpp"
 #include "call/token_source.hpp"
 #include "json/error_body.hpp"
-#include "net/transport_access.hpp"
+#include "net/send_borrowed.hpp"
 
 #include <codex/api/account.hpp>
 #include <codex/api/batch.hpp>
@@ -136,8 +136,8 @@ asio::awaitable<result<T>> drive(call_job job, decoder<T> decode) {
       }
       case step::send: {
         const bool token_sent = stamp_token(job.request, machine);
-        net::sent_request sent = co_await net::transport_access::send(*with.transport, job.request, next.until,
-                                                                      machine.plan().replay_safe, with.preset_fields);
+        net::sent_request sent = co_await net::send_borrowed(*with.transport, job.request, next.until,
+                                                             machine.plan().replay_safe, with.preset_fields);
         if (token_sent) wipe_header(job.request.headers, "Authorization");
         next = machine.resume(response_ready{std::move(sent.response), clock::now(), std::chrono::system_clock::now(),
                                              sent.request_written});

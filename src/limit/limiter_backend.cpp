@@ -9,7 +9,7 @@ time_ns to_axis(clock::time_point t) { return t.time_since_epoch(); }
 
 }  // namespace
 
-result<slot> local_backend::try_acquire(clock::time_point now, clock::time_point deadline) {
+result<slot> local_limiter::try_acquire(clock::time_point now, clock::time_point deadline) {
   auto reserved = limiter_->try_reserve(to_axis(now), to_axis(deadline));
   if (!reserved) {
     // When the slot would come: a caller that may wait longer than this call (the
@@ -23,17 +23,17 @@ result<slot> local_backend::try_acquire(clock::time_point now, clock::time_point
   return slot{.ready_at = ready, .use_by = ready + slot_slack(limiter_->emission_interval()), .local = *reserved};
 }
 
-asio::awaitable<result<slot>> local_backend::acquire(clock::time_point deadline) {
+asio::awaitable<result<slot>> local_limiter::acquire(clock::time_point deadline) {
   co_return try_acquire(clock::now(), deadline);
 }
 
-void local_backend::release(const slot& s) noexcept {
+void local_limiter::release(const slot& s) noexcept {
   if (s.local) limiter_->cancel(*s.local);
 }
 
-void local_backend::push_back_until(clock::time_point until) { limiter_->push_back_until(to_axis(until)); }
+void local_limiter::push_back_until(clock::time_point until) { limiter_->push_back_until(to_axis(until)); }
 
-void local_backend::pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
+void local_limiter::pace_from_headers(std::uint64_t remaining, std::optional<std::chrono::nanoseconds> reset,
                                       std::optional<std::uint64_t> server_limit) {
   limiter_->pace_from_headers(remaining, reset, server_limit, to_axis(clock::now()));
 }

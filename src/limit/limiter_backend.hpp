@@ -1,6 +1,6 @@
 #pragma once
 // What the limiter stage asks of a rate limiter, whichever keeps the schedule: the
-// in-process GCRA (local_backend) or the shared one in Redis (redis_limiter).
+// in-process GCRA (local_limiter) or the shared one in Redis (redis_limiter).
 
 #include <codex/limit/gcra.hpp>
 #include <codex/result.hpp>
@@ -67,9 +67,9 @@ class limiter_backend {
 };
 
 /// The in-process backend over a (shared) lock-free GCRA, on the steady clock.
-class local_backend final : public limiter_backend {
+class local_limiter final : public limiter_backend {
  public:
-  explicit local_backend(std::shared_ptr<gcra> limiter) : limiter_(std::move(limiter)) {}
+  explicit local_limiter(std::shared_ptr<gcra> limiter) : limiter_(std::move(limiter)) {}
 
   asio::awaitable<result<slot>> acquire(std::chrono::steady_clock::time_point deadline) override;
   std::optional<result<slot>> try_acquire_now(std::chrono::steady_clock::time_point now,

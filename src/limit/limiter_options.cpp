@@ -1,4 +1,4 @@
-#include <codex/limit/backend.hpp>
+#include <codex/limit/limiter_options.hpp>
 
 #include "limit/redis_client.hpp"
 
@@ -41,7 +41,7 @@ redis_limiter_options redis(std::string url) {
 result<limiter_choice> parse_limiter_url(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  if (text.empty() || text == "local") return limiter_choice{local_limiter{}};
+  if (text.empty() || text == "local") return limiter_choice{local_limiter_options{}};
   const auto question = text.find('?');
   // Nothing of the text is echoed in an error when it may hold a password.
   const bool may_echo = text.find('@') == std::string_view::npos;

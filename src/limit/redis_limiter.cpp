@@ -136,7 +136,7 @@ clock::time_point redis_limiter::after_push(clock::time_point ready) const noexc
 }
 
 result<slot> redis_limiter::from_fallback(clock::time_point now, clock::time_point deadline) {
-  local_backend local(fallback_);
+  local_limiter local(fallback_);
   auto s = local.try_acquire(now, deadline);
   if (s) {
     fallback_used_.store(true, std::memory_order_release);

@@ -8,7 +8,7 @@
 #include "limit/redis_client.hpp"
 #include "limit/redis_gcra.hpp"
 
-#include <codex/limit/backend.hpp>
+#include <codex/limit/limiter_options.hpp>
 #include <codex/limit/rate.hpp>
 
 #include <asio/any_io_executor.hpp>

@@ -16,12 +16,11 @@ struct sent_request {
   bool request_written = false;
 };
 
-struct transport_access {
-  /// `preset_fields`: header lines made by codec::format_fields(), sent after Host (the
-  /// client's constant fields); must outlive the call.
-  static asio::awaitable<sent_request> send(transport& t, const http_request& request,
+/// transport::send with `request` borrowed: it must outlive the co_await.
+/// `preset_fields`: header lines made by codec::format_fields(), sent after Host (the
+/// client's constant fields); must outlive the call too.
+asio::awaitable<sent_request> send_borrowed(transport& t, const http_request& request,
                                             transport::clock::time_point deadline, bool retry_if_unsent,
                                             std::string_view preset_fields = {});
-};
 
 }  // namespace codex::net

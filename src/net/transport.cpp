@@ -1,7 +1,7 @@
 #include <codex/net/transport.hpp>
 
 #include "detail/wakeup.hpp"
-#include "net/transport_access.hpp"
+#include "net/send_borrowed.hpp"
 #include "net/connection.hpp"
 #include "net/http_codec.hpp"
 #include "net/pool_rules.hpp"
@@ -204,12 +204,12 @@ transport::~transport() = default;
 
 asio::awaitable<result<http_response>> transport::send(http_request request, clock::time_point deadline,
                                                        bool retry_if_unsent) {
-  co_return (co_await transport_access::send(*this, request, deadline, retry_if_unsent)).response;
+  co_return (co_await send_borrowed(*this, request, deadline, retry_if_unsent)).response;
 }
 
-asio::awaitable<sent_request> transport_access::send(transport& t, const http_request& request,
-                                                     transport::clock::time_point deadline, bool retry_if_unsent,
-                                                     std::string_view preset_fields) {
+asio::awaitable<sent_request> send_borrowed(transport& t, const http_request& request,
+                                            transport::clock::time_point deadline, bool retry_if_unsent,
+                                            std::string_view preset_fields) {
   auto self = t.impl_;  // the transport may be destroyed by the caller while we run
   // Checked once an attempt, here: refused, it takes no pool slot and counts as
   // no request; accepted, the connections write it unchecked. The message names the

@@ -1,5 +1,5 @@
 // codex::limit::gcra: the limiter's arithmetic in virtual time, and its admission bound
-// under contention with stale clock readings (golang/go#71360); local_backend's slots:
+// under contention with stale clock readings (golang/go#71360); local_limiter's slots:
 // how late each may still be used, and the wait a refused one reports.
 
 #include "limit/limiter_backend.hpp"
@@ -299,11 +299,11 @@ TEST_CASE("contention on push_back_until and reserve keeps the push", "[gcra][mt
     for (auto ready : times) CHECK(ready >= until);
 }
 
-TEST_CASE("local_backend: a slot may be used until one interval (at least 5 ms) after it is ready", "[gcra][slot]") {
+TEST_CASE("local_limiter: a slot may be used until one interval (at least 5 ms) after it is ready", "[gcra][slot]") {
   using clock = std::chrono::steady_clock;
   const clock::time_point t0 = clock::time_point(std::chrono::hours(1000));
   SECTION("10 per second: 100 ms of slack") {
-    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 10, .period = 1s, .burst = 1}));
+    codex::limit::local_limiter backend(std::make_shared<gcra>(rate_limit{.limit = 10, .period = 1s, .burst = 1}));
     const auto first = backend.try_acquire(t0, t0 + 10s);
     REQUIRE(first);
     CHECK(first->ready_at == t0);
@@ -316,13 +316,13 @@ TEST_CASE("local_backend: a slot may be used until one interval (at least 5 ms) 
     CHECK(second->use_by == t0 + 200ms);
   }
   SECTION("1,000 per second: the 5 ms floor") {
-    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 1000, .period = 1s, .burst = 1}));
+    codex::limit::local_limiter backend(std::make_shared<gcra>(rate_limit{.limit = 1000, .period = 1s, .burst = 1}));
     const auto s = backend.try_acquire(t0, t0 + 10s);
     REQUIRE(s);
     CHECK(s->use_by == s->ready_at + 5ms);
   }
   SECTION("a slot after the deadline: deadline_too_short with the wait, nothing committed") {
-    codex::limit::local_backend backend(std::make_shared<gcra>(rate_limit{.limit = 1, .period = 60s, .burst = 1}));
+    codex::limit::local_limiter backend(std::make_shared<gcra>(rate_limit{.limit = 1, .period = 60s, .burst = 1}));
     REQUIRE(backend.try_acquire(t0, t0 + 1s));
     const auto refused = backend.try_acquire(t0 + 10s, t0 + 11s);
     REQUIRE_FALSE(refused);

@@ -5,7 +5,7 @@
 #include "limit/redis_client.hpp"
 #include "limit/redis_gcra.hpp"
 
-#include <codex/limit/backend.hpp>
+#include <codex/limit/limiter_options.hpp>
 #include <codex/limit/gcra.hpp>
 
 #include <catch2/catch.hpp>
@@ -135,8 +135,8 @@ TEST_CASE("the script's SHA-1 is that of its text", "[redis]") {
 }
 
 TEST_CASE("limiter URLs", "[redis][config]") {
-  CHECK(std::holds_alternative<local_limiter>(parse_limiter_url("local").value()));
-  CHECK(std::holds_alternative<local_limiter>(parse_limiter_url("").value()));
+  CHECK(std::holds_alternative<local_limiter_options>(parse_limiter_url("local").value()));
+  CHECK(std::holds_alternative<local_limiter_options>(parse_limiter_url("").value()));
   auto redis = parse_limiter_url("redis://10.0.0.5:6380/2?on_down=local&share=0.25&lease=4&timeout_ms=300");
   REQUIRE(redis);
   const auto& options = std::get<redis_limiter_options>(*redis);

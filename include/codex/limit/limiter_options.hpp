@@ -17,7 +17,7 @@ namespace codex::limit {
 
 /// The in-process limiter (the default): every client of one credential in this
 /// process shares one bucket; other processes know nothing of it.
-struct local_limiter {};
+struct local_limiter_options {};
 
 /// What a Redis-backed limiter does when Redis does not answer (down, restarting, slow).
 enum class when_redis_unavailable {
@@ -74,8 +74,8 @@ struct redis_limiter_options {
   std::chrono::milliseconds reconnect_max = std::chrono::seconds(1);  ///< the cap of that backoff
 };
 
-/// Which limiter a client uses. Default: local_limiter.
-using limiter_choice = std::variant<local_limiter, redis_limiter_options>;
+/// Which limiter a client uses. Default: local_limiter_options.
+using limiter_choice = std::variant<local_limiter_options, redis_limiter_options>;
 
 /// A Redis limiter at `url` with the documented defaults (a password in `url` is moved
 /// to `password`): `cfg.limiter = codex::limit::redis("redis://127.0.0.1:6379/0");`

@@ -14,8 +14,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 namespace codex::net {
+
+struct sent_request;  // the SDK's own send (src/net/send_borrowed.hpp)
 
 /// Tuning of the transport. Every field has a production default.
 struct transport_options {
@@ -90,7 +93,10 @@ class transport {
   void close_idle();
 
  private:
-  friend struct transport_access;  // the SDK's call path sends without copying bodies
+  // The SDK's call path sends without copying bodies (src/net/send_borrowed.hpp).
+  friend asio::awaitable<sent_request> send_borrowed(transport& t, const http_request& request,
+                                                     clock::time_point deadline, bool retry_if_unsent,
+                                                     std::string_view preset_fields);
   struct impl;
   std::shared_ptr<impl> impl_;
 };
