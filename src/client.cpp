@@ -173,6 +173,26 @@ asio::awaitable<result<net::http_response>> client::execute(api_request request)
   return call::drive(std::move(*job));
 }
 
+asio::awaitable<result<codex::access_token>> client::try_access_token() {
+  const auto self = impl_;  // the refresh it may start outlives nothing it needs
+  if (!self->tokens)
+    co_return error_info{.code = make_error_code(errc::invalid_argument),
+                         .message = "access_token: only a client with client credentials fetches tokens"};
+  const auto deadline = call::clock::now() + self->cfg.timeout;
+  for (;;) {
+    call_report report;
+    auto token = co_await self->tokens->get(deadline, report);
+    if (!token) co_return std::move(token).error();
+    // Read after the get: nullopt when a refresh replaced it meanwhile — ask again.
+    const auto until = self->tokens->usable_until(*token);
+    if (!until) continue;
+    const auto left = std::chrono::duration_cast<std::chrono::system_clock::duration>(*until - call::clock::now());
+    co_return codex::access_token{.value = secret((*token)->reveal()), .usable_until = std::chrono::system_clock::now() + left};
+  }
+}
+
+asio::awaitable<codex::access_token> client::access_token() { return detail::value_or_throw(try_access_token()); }
+
 const config& client::configuration() const noexcept { return impl_->cfg; }
 
 net::transport_stats client::transport_stats() const noexcept { return impl_->transport->stats(); }

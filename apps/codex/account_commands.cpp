@@ -61,47 +61,36 @@ asio::awaitable<int> whoami(client& api, bool json) {
 }
 
 asio::awaitable<int> token(client& api, bool json, bool show) {
-  const auto* creds = std::get_if<client_credentials>(&api.configuration().credentials);
-  if (creds == nullptr) {
+  if (!std::holds_alternative<client_credentials>(api.configuration().credentials)) {
     std::cerr << "codex: token needs client credentials (--client-id/--client-secret or CODEX_CLIENT_ID/CODEX_CLIENT_SECRET)\n";
     co_return exit_usage;
   }
-  // The token endpoint is called directly (no Bearer on this request): an anonymous
-  // client of the same base URL and trust settings.
-  config raw = api.configuration();
-  raw.credentials = anonymous_credentials{};
-  client anonymous(co_await asio::this_coro::executor, raw);
-  api_request request{.method = net::http_method::post, .path = "/auth/token"};
-  if (auto ec = json::encode_token_request(creds->client_id, creds->client_secret.reveal(), creds->scope, request.body)) {
-    print_error({.code = ec});
-    co_return exit_usage;
+  // The SDK's own token: its cache, its single-flight refresh, its fetch.
+  auto token = co_await api.try_access_token();
+  if (!token) {
+    print_error(token.error());
+    co_return token.code() == make_error_code(errc::credentials_rejected) ? exit_auth : exit_code_for(token.code());
   }
-  auto response = co_await anonymous.execute(std::move(request));
-  if (!response) {
-    const bool rejected = response.error().http_status == 401;
-    print_error(response.error());
-    co_return rejected ? exit_auth : exit_code_for(response.code());
-  }
-  auto grant = json::decode_token_response(response->body);
-  OPENSSL_cleanse(response->body.data(), response->body.size());
-  if (!grant) {
-    print_error(grant.error());
-    co_return exit_failure;
-  }
-  std::string expires = std::to_string(grant->expires_in) + " s";
-  if (auto claims = auth::read_jwt_claims(grant->access_token); claims && claims->exp) expires = utc_time(*claims->exp);
+  const auto claims = auth::read_jwt_claims(token->value.reveal());
+  const std::string scope = claims && claims->scope ? *claims->scope : "";
+  const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto usable_until = std::chrono::duration_cast<std::chrono::seconds>(token->usable_until.time_since_epoch()).count();
+  // The token's own expiry when it says one; else when the SDK stops sending it.
+  const std::int64_t expires_at = claims && claims->exp ? *claims->exp : usable_until;
+  const std::string expires = utc_time(expires_at);
   if (json) {
     std::string out;
     json::writer w(out);
-    w.begin_object().key("scope").string(grant->scope).key("expires_in").int64(grant->expires_in).key("expires_at").string(expires);
-    if (show) w.key("access_token").string(grant->access_token);
+    w.begin_object().key("scope").string(scope).key("expires_in").int64(std::max<std::int64_t>(0, expires_at - unix_now))
+        .key("expires_at").string(expires).key("usable_until").string(utc_time(usable_until));
+    if (show) w.key("access_token").string(token->value.reveal());
     w.end_object();
     std::cout << printable_json(out) << "\n";
+    OPENSSL_cleanse(out.data(), out.size());
   } else {
-    std::cout << "scope:   " << printable(grant->scope) << "\nexpires: " << expires << "\n";
-    if (show) std::cout << "token:   " << printable(grant->access_token) << "\n";
+    std::cout << "scope:   " << printable(scope) << "\nexpires: " << expires << "\n";
+    if (show) std::cout << "token:   " << printable(token->value.reveal()) << "\n";
   }
-  OPENSSL_cleanse(grant->access_token.data(), grant->access_token.size());
   co_return exit_ok;
 }
 

@@ -49,6 +49,15 @@ struct api_request {
 /// limiter and (for client credentials) one token cache.
 /// The executor must belong to an asio::io_context (`io.get_executor()`, or a strand
 /// over it: a coroutine on a strand is back on it whenever a call returns).
+/// The Bearer token a client with client credentials sends, for handing on to code
+/// that calls the service without the SDK.
+struct access_token {
+  secret value;  ///< the token itself: never printed; reveal() to hand it on
+  /// When the SDK stops sending it (its lifetime less the margin, see
+  /// token_cache_options): a holder should ask again before then.
+  std::chrono::system_clock::time_point usable_until;
+};
+
 /// Errors: the constructor throws codex::error for an unusable configuration (an
 /// executor of another kind of execution context, a base URL that is not https, an unreadable CA file, an API key or access token holding a
 /// control character: errc::invalid_argument); calls never throw — they return
@@ -95,6 +104,17 @@ class client {
   auto account(Token&& token) {
     return async_call(get_executor(), account(), std::forward<Token>(token));
   }
+
+  /// The access token this client sends (client credentials only): the current one of
+  /// the cache every client of the same credentials in the process shares, or — when
+  /// none is still good — the outcome of the one refresh in flight (POST /auth/token,
+  /// started if need be, through this client's limiter, proxy and TLS settings), waited
+  /// for within config::timeout. Errors: invalid_argument (the client has an API key,
+  /// a fixed token or no credentials), credentials_rejected, token_unavailable, timeout,
+  /// cancelled.
+  asio::awaitable<result<codex::access_token>> try_access_token();
+  /// As try_access_token(), but returns the token and throws codex::error on failure.
+  asio::awaitable<codex::access_token> access_token();
 
   /// GET /schema (no authentication needed): the service's JSON description of its
   /// endpoints, as the raw JSON text. Errors: transport and service errors.

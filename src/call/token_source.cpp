@@ -180,6 +180,13 @@ class token_source : public std::enable_shared_from_this<token_source> {
     cache_.invalidate(token);
   }
 
+  /// When the cache stops using `token`; nullopt when it is no longer the current one.
+  std::optional<clock::time_point> usable_until(const token_ptr& token) const {
+    std::lock_guard lock(mutex_);
+    if (cache_.current() != token) return std::nullopt;
+    return cache_.expires_at();
+  }
+
  private:
   struct waiter_slot {
     std::shared_ptr<detail::wakeup> wakeup = std::make_shared<detail::wakeup>();
@@ -228,7 +235,7 @@ class token_source : public std::enable_shared_from_this<token_source> {
     for (auto& w : waiters) w->wakeup->wake();
   }
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   auth::token_cache cache_;
   std::vector<std::shared_ptr<waiter_slot>> waiters_;
 };
@@ -267,5 +274,9 @@ asio::awaitable<result<token_ptr>> bearer_tokens::get(clock::time_point deadline
 }
 
 void bearer_tokens::invalidate(const token_ptr& token) { source_->invalidate(token); }
+
+std::optional<clock::time_point> bearer_tokens::usable_until(const token_ptr& token) const {
+  return source_->usable_until(token);
+}
 
 }  // namespace codex::call

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace codex::call {
 
@@ -48,6 +49,9 @@ class bearer_tokens {
 
   /// A 401 for `token`: forget it if it is still the current one.
   void invalidate(const token_ptr& token);
+  /// When the shared cache stops using `token` (its lifetime less the margin); nullopt
+  /// when it is no longer the current token.
+  std::optional<clock::time_point> usable_until(const token_ptr& token) const;
 
  private:
   std::shared_ptr<token_source> source_;

@@ -196,6 +196,44 @@ TEST_CASE("256 callers with no token, then with an expired one: one token reques
   CHECK(count_status(emulator.journal_of("/v1/account"), 401) == 0);
 }
 
+TEST_CASE("client::try_access_token hands out the token the calls send: one fetch, shared, with its usable time", "[tokens]") {
+  live_emulator emulator{token_ttl(60s)};
+  const auto& seed = emulator.seeded();
+  std::string handed, again;
+  std::chrono::system_clock::time_point usable_until;
+  codex::error_info with_key;
+  codex::test::run_coroutine(
+      [&](auto executor) -> asio::awaitable<void> {
+        const auto creds = codex::test::client_credential(seed.client_id, seed.client_secret);
+        codex::client api{executor, codex::test::client_config(emulator, creds)};
+        codex::client other{executor, codex::test::client_config(emulator, creds)};
+        auto token = co_await api.try_access_token();
+        REQUIRE(token);
+        handed = token->value.reveal();
+        usable_until = token->usable_until;
+        auto account = co_await api.try_account();  // sends the same token
+        REQUIRE(account);
+        auto second = co_await other.try_access_token();  // another client, the same cache
+        REQUIRE(second);
+        again = second->value.reveal();
+        codex::client keyed{executor, codex::test::client_config(emulator, codex::test::api_key(seed.api_key))};
+        auto refused = co_await keyed.try_access_token();
+        REQUIRE_FALSE(refused);
+        with_key = refused.error();
+      },
+      20s);
+  CHECK(emulator.journal_of("/v1/auth/token").size() == 1);
+  const auto account_calls = emulator.journal_of("/v1/account");
+  REQUIRE(account_calls.size() == 1);
+  CHECK(account_calls[0].credential == "Bearer " + handed);
+  CHECK(again == handed);
+  // 60 s less the SDK's margin (at most 10 %), counted from the request.
+  const auto left = usable_until - std::chrono::system_clock::now();
+  CHECK(left > 50s);
+  CHECK(left <= 60s);
+  CHECK(with_key.code == errc::invalid_argument);
+}
+
 TEST_CASE("a failing token endpoint gives all 256 waiters the same typed error; after it recovers the next call succeeds",
           "[tokens]") {
   codex::emulator::service_options options;
