@@ -8,7 +8,7 @@
 #include "limit/redis_limiter.hpp"
 #include "net/http_codec.hpp"
 
-#include <codex/limit/limiter_registry.hpp>
+#include "limit/limiter_registry.hpp"
 #include <codex/retry/backoff.hpp>
 #include <codex/retry/idempotency.hpp>
 

@@ -8,7 +8,7 @@
 
 #include "results.hpp"
 
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -3,14 +3,13 @@
 // set with designated initialisers, or read from the environment / the emulator's file.
 
 #include <codex/auth/credentials.hpp>
-#include <codex/auth/token_cache.hpp>
+#include <codex/auth/token_options.hpp>
 #include <codex/limit/limiter_options.hpp>
 #include <codex/limit/rate.hpp>
 #include <codex/net/transport.hpp>
 #include <codex/observer.hpp>
 #include <codex/result.hpp>
-#include <codex/retry/retry_budget.hpp>
-#include <codex/retry/retry_policy.hpp>
+#include <codex/retry/retry_options.hpp>
 
 #include <chrono>
 #include <memory>

@@ -1,4 +1,4 @@
-#include <codex/auth/token_cache.hpp>
+#include "auth/token_cache.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -18,7 +18,7 @@
 #include <codex/net/http_message.hpp>
 #include <codex/observer.hpp>
 #include <codex/result.hpp>
-#include <codex/retry/retry_policy.hpp>
+#include "retry/retry_policy.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -5,10 +5,10 @@
 #include "json/error_body.hpp"
 
 #include <codex/auth/jwt.hpp>
-#include <codex/auth/token_cache.hpp>
+#include "auth/token_cache.hpp"
 #include <codex/json/decode.hpp>
 #include <codex/json/encode.hpp>
-#include <codex/limit/limiter_registry.hpp>
+#include "limit/limiter_registry.hpp"
 #include <codex/limit/retry_after.hpp>
 #include <codex/retry/backoff.hpp>
 

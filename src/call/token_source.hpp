@@ -9,7 +9,7 @@
 #include "limit/limiter_backend.hpp"
 
 #include <codex/auth/credentials.hpp>
-#include <codex/auth/token_cache.hpp>
+#include "auth/token_cache.hpp"
 #include <codex/net/transport.hpp>
 #include <codex/net/url.hpp>
 

@@ -1,4 +1,4 @@
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 
 #include <codex/error.hpp>
 

@@ -2,7 +2,7 @@
 // What the limiter stage asks of a rate limiter, whichever keeps the schedule: the
 // in-process GCRA (local_limiter) or the shared one in Redis (redis_limiter).
 
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 #include <codex/result.hpp>
 
 #include <asio/awaitable.hpp>

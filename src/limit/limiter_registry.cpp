@@ -1,4 +1,4 @@
-#include <codex/limit/limiter_registry.hpp>
+#include "limit/limiter_registry.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include <codex/retry/retry_budget.hpp>
+#include "retry/retry_budget.hpp"
 
 #include <algorithm>
 #include <cmath>

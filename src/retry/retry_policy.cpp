@@ -1,4 +1,4 @@
-#include <codex/retry/retry_policy.hpp>
+#include "retry/retry_policy.hpp"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include "limit/limiter_backend.hpp"
 
 #include <codex/error.hpp>
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 
 #include <catch2/catch.hpp>
 

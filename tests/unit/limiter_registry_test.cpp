@@ -1,6 +1,6 @@
 // codex::limit::limiter_registry: one shared limiter per (credential, rate), no secret kept.
 
-#include <codex/limit/limiter_registry.hpp>
+#include "limit/limiter_registry.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -6,7 +6,7 @@
 #include "limit/redis_gcra.hpp"
 
 #include <codex/limit/limiter_options.hpp>
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 
 #include <catch2/catch.hpp>
 

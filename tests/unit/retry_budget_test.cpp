@@ -1,6 +1,6 @@
 // codex::retry::retry_budget: retries spend, successes refund, a per-second floor.
 
-#include <codex/retry/retry_budget.hpp>
+#include "retry/retry_budget.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // codex::retry::decide / retry_tracker: the retry loop's decisions in virtual time.
 
-#include <codex/retry/retry_policy.hpp>
+#include "retry/retry_policy.hpp"
 
 #include <catch2/catch.hpp>
 

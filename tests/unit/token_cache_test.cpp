@@ -1,7 +1,7 @@
 // codex::auth::token_cache: every transition of the token cache's state machine, in
 // virtual time.
 
-#include <codex/auth/token_cache.hpp>
+#include "auth/token_cache.hpp"
 
 #include <catch2/catch.hpp>
 

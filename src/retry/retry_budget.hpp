@@ -3,7 +3,9 @@
 // throttling and Finagle's RetryBudget): retries spend tokens, successes earn a fraction
 // back, so that an outage does not turn every call into max_attempts calls.
 
-#include <codex/limit/gcra.hpp>
+#include <codex/retry/retry_options.hpp>
+
+#include "limit/gcra.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -12,15 +14,6 @@
 
 namespace codex::retry {
 
-/// Tuning of a retry budget. Defaults: 100 tokens (the budget starts full), a success
-/// earns 0.1 token (so, sustained, about one retry per ten successful calls), and at
-/// least 10 retries per second are always allowed, so that a client with little
-/// traffic can still retry.
-struct retry_budget_options {
-  double max_tokens = 100.0;               ///< capacity, and the initial balance
-  double refund_per_success = 0.1;         ///< earned by each successful call
-  std::uint32_t min_retries_per_second = 10;  ///< a floor that needs no earned tokens (0: none)
-};
 
 /// A token bucket of retries, shared by the calls of one client.
 ///

@@ -6,7 +6,9 @@
 
 #include <codex/error.hpp>
 #include <codex/retry/backoff.hpp>
-#include <codex/retry/retry_budget.hpp>
+#include <codex/retry/retry_options.hpp>
+
+#include "retry/retry_budget.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,15 +20,6 @@ namespace codex::retry {
 /// The clock of every instant the retry decisions take (`now`, started, deadline).
 using clock = std::chrono::steady_clock;
 
-/// The retry loop's options. Defaults: 4 attempts in all, within 60 s of the first.
-struct retry_options {
-  std::uint32_t max_attempts = 4;                        ///< attempts in all, the first included (1: never retry)
-  std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);  ///< no retry would start later than this after the first attempt
-  backoff_policy backoff;                                ///< the wait when the server names none
-  /// A spread added after the time a Retry-After names (full jitter in [0, this]),
-  /// so that every caller told "1 s" does not come back in the same millisecond.
-  std::chrono::milliseconds retry_after_jitter = std::chrono::milliseconds(250);
-};
 
 /// What one attempt ended with. A response (any status) has http_status ≠ 0; a
 /// transport failure has http_status 0 and a codex::errc in `error`.

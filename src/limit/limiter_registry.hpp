@@ -2,7 +2,7 @@
 // codex::limit::limiter_registry — the process-wide set of GCRA limiters, one per
 // (credential, rate), so that every client of one key in the process shares one bucket.
 
-#include <codex/limit/gcra.hpp>
+#include "limit/gcra.hpp"
 #include <codex/result.hpp>
 
 #include <cstddef>
