@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -63,23 +64,34 @@ TEST_CASE("a 429 seen by one worker holds every worker's next request until its 
   std::chrono::milliseconds pushed_ahead{};
   codex::test::run_coroutine(
       [&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        codex::client stranger{ex, outsider};
-        codex::client a{ex, first};
-        codex::client b{ex, cfg};
-        codex::client c{ex, cfg};
-        taken = co_await codex::test::call(stranger, codex::test::get("/account"));
-        refused = co_await codex::test::call(a, codex::test::get("/account"));
+        auto stranger = std::make_unique<codex::client>(ex, outsider);
+        auto a = std::make_unique<codex::client>(ex, first);
+        auto b = std::make_unique<codex::client>(ex, cfg);
+        auto c = std::make_unique<codex::client>(ex, cfg);
+        taken = co_await codex::test::call(*stranger, codex::test::get("/account"));
+        refused = co_await codex::test::call(*a, codex::test::get("/account"));
         // The push is one Redis round trip that the call does not wait for (a worker
         // elsewhere that checks within it cannot be held anyway): b and c begin once it
         // has landed, i.e. once the key's schedule runs a second or more ahead.
         auto watcher = redis_client::start(ex, {.endpoint = codex::limit::parse_redis_endpoint(redis.url()).value()});
-        for (int i = 0; i < 200 && (co_await schedule_ahead(*watcher)) < 1s; ++i) co_await codex::test::sleep_for(5ms);
-        pushed_ahead = co_await schedule_ahead(*watcher);
+        for (int i = 0; i < 200; ++i) {
+          pushed_ahead = co_await schedule_ahead(*watcher);
+          if (pushed_ahead >= 1s) break;
+          co_await codex::test::sleep_for(5ms);
+        }
         watcher->stop();
         // Only Redis links a to b and c: their limiters start from what it holds.
         co_await codex::test::run_all(2, [&](std::size_t i) -> asio::awaitable<void> {
-          others[i] = co_await codex::test::call(i == 0 ? b : c, codex::test::get("/documents"));
+          others[i] = co_await codex::test::call(i == 0 ? *b : *c, codex::test::get("/documents"));
         });
+        // The last responses said Remaining: 0, which their limiters are still pushing to
+        // Redis: the clients go (stopping their connections), and those coroutines get a
+        // moment to end — one left suspended when the io_context is destroyed leaks.
+        stranger.reset();
+        a.reset();
+        b.reset();
+        c.reset();
+        co_await codex::test::sleep_for(100ms);
       },
       30s);
 
