@@ -278,11 +278,7 @@ TEST_CASE("4 sharded ingest processes through Sentinel, the master moved mid-run
     INFO("shard " << shard << ": " << reports[shard]);
     CHECK(exit_codes[shard] == 0);
   }
-  codex::config cfg;
-  cfg.base_url = emulator.base_url();
-  cfg.credentials = codex::api_key_credentials{.key = codex::secret(emulator.credentials().api_key)};
-  cfg.transport.tls.ca_file = emulator.ca_file().string();
-  const auto documents = codex::test::list_every_document(cfg, 30s);
+  const auto documents = codex::test::list_every_document(emulator, 30s);
   std::multiset<std::string> titles;
   for (const auto& d : documents) titles.insert(d.title);
   const std::set<std::string> distinct(titles.begin(), titles.end());

@@ -232,11 +232,7 @@ TEST_CASE("4 sharded ingest workers through the Redis limiter, one killed and re
   CHECK(WEXITSTATUS(*status) == 0);
   CHECK(report.find("already done") != std::string::npos);  // the journal was used
 
-  codex::config cfg;
-  cfg.base_url = server.base_url();
-  cfg.credentials = codex::api_key_credentials{.key = codex::secret(server.credentials().api_key)};
-  cfg.transport.tls.ca_file = server.ca_file().string();
-  const auto documents = codex::test::list_every_document(cfg, 30s);
+  const auto documents = codex::test::list_every_document(server, 30s);
   std::multiset<std::string> titles;
   for (const auto& d : documents) titles.insert(d.title);
   std::set<std::string> unique(titles.begin(), titles.end());

@@ -29,4 +29,12 @@ std::vector<document> list_every_document(const config& cfg, std::chrono::millis
       deadline);
 }
 
+std::vector<document> list_every_document(const emulator::emulator& server, std::chrono::milliseconds deadline) {
+  config cfg;
+  cfg.base_url = server.base_url();
+  cfg.credentials = api_key_credentials{.key = secret(server.credentials().api_key)};
+  cfg.transport.tls.ca_file = server.ca_file().string();
+  return list_every_document(cfg, deadline);
+}
+
 }  // namespace codex::test
