@@ -6,8 +6,17 @@
 // Whichever happens first wins, and both sides learn which: a waker that lost keeps
 // what it meant to hand over. A steady_timer cannot serve here because timers are not
 // safe to cancel from another thread while the waiter may be arming them.
+//
+// A parked waiter is held by the wakeup, not by its io_context, so an io_context
+// destroyed mid-wait would never destroy it (and the waiting coroutine's frames, which
+// usually own the wakeup, would leak in a cycle). parked_wakeups, a service of the
+// io_context, destroys the handlers still parked when the context shuts down, as Asio
+// does with its own pending operations.
 
 #include <asio/associated_cancellation_slot.hpp>
+#include <asio/execution/context.hpp>
+#include <asio/execution_context.hpp>
+#include <asio/query.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
@@ -30,8 +39,32 @@ namespace codex::detail {
 /// How a wait_until() ended.
 enum class wake_result { woken, timed_out, cancelled };
 
+class wakeup;
+
+/// The wakeups of one execution context that hold a parked waiter (an intrusive list:
+/// parking allocates nothing more). On shutdown it destroys their handlers.
+class parked_wakeups final : public asio::execution_context::service {
+ public:
+  static asio::execution_context::id id;
+  explicit parked_wakeups(asio::execution_context& context) : asio::execution_context::service(context) {}
+
+  void add(wakeup& w);
+  void remove(wakeup& w);  // nothing when `w` is not listed
+
+ private:
+  void shutdown() override;
+
+  std::mutex mutex_;
+  wakeup* first_ = nullptr;
+};
+
 class wakeup : public std::enable_shared_from_this<wakeup> {
  public:
+  wakeup() = default;
+  wakeup(const wakeup&) = delete;
+  wakeup& operator=(const wakeup&) = delete;
+  ~wakeup() { unlist(); }  // listed only while a waiter is parked: never, for a wait() kept alive by its caller
+
   /// Completes with true when woken, false when cancelled. Call at most once, on a
   /// wakeup owned by a shared_ptr that the caller keeps until wait() completes.
   asio::awaitable<bool> wait() {
@@ -64,6 +97,8 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
   bool cancel() { return finish(state::cancelled); }
 
  private:
+  friend class parked_wakeups;
+
   enum class state { idle, waiting, woken, cancelled };
 
   struct parked {
@@ -87,6 +122,7 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
 
   template <class Handler>
   void park(Handler handler) {
+    auto& registry = asio::use_service<parked_wakeups>(asio::query(asio::get_associated_executor(handler), asio::execution::context));
     std::unique_lock lock(mutex_);
     if (state_ == state::woken || state_ == state::cancelled) {
       const bool woken = state_ == state::woken;
@@ -102,6 +138,8 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
     }
     parked_ = std::make_unique<parked_handler<Handler>>(std::move(handler));
     state_ = state::waiting;
+    registry_ = &registry;
+    registry.add(*this);  // lock order, everywhere: this wakeup's mutex, then the registry's
   }
 
   bool finish(state outcome) {
@@ -111,14 +149,34 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
       if (state_ == state::woken || state_ == state::cancelled) return state_ == outcome;
       state_ = outcome;
       to_complete = std::move(parked_);
+      unlist();
     }
     if (to_complete) to_complete->complete(outcome == state::woken);
     return true;
   }
 
+  /// Shutdown: the waiter will never run. Returns its handler for the caller to destroy
+  /// (outside every lock: destroying it destroys the coroutine's frames).
+  std::unique_ptr<parked> abandon() {
+    std::lock_guard lock(mutex_);
+    if (state_ == state::waiting) state_ = state::cancelled;
+    registry_ = nullptr;  // already taken off the list
+    return std::move(parked_);
+  }
+
+  void unlist() {
+    if (registry_ != nullptr) registry_->remove(*this);
+    registry_ = nullptr;
+  }
+
   std::mutex mutex_;
   state state_ = state::idle;
   std::unique_ptr<parked> parked_;
+  parked_wakeups* registry_ = nullptr;  // set while listed there
+  // The registry's list, guarded by its mutex.
+  wakeup* previous_ = nullptr;
+  wakeup* next_ = nullptr;
+  bool listed_ = false;
 };
 
 }  // namespace codex::detail
