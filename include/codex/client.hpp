@@ -5,6 +5,7 @@
 #include <codex/api/account.hpp>
 #include <codex/api/async.hpp>
 #include <codex/api/documents.hpp>
+#include <codex/call/request.hpp>
 #include <codex/config.hpp>
 #include <codex/net/http_message.hpp>
 #include <codex/net/transport.hpp>
@@ -20,35 +21,11 @@
 
 namespace codex {
 
-namespace api::detail {
-struct call_access;
-}
+namespace call {
+class session;
+session& session_of(client& api) noexcept;
+}  // namespace call
 
-/// A request on the raw call path; the typed resources build these.
-struct api_request {
-  net::http_method method = net::http_method::get;  ///< the HTTP method; default GET
-  std::string path;    ///< relative to the base URL, e.g. "/documents/doc_1" (percent-encoded)
-  std::string query;   ///< already encoded ("limit=5&cursor=c1"), or empty
-  std::string body;    ///< JSON, or empty
-  net::header_list headers;  ///< e.g. If-Match; never credentials
-  /// For a POST: make it replay-safe with an Idempotency-Key — this one, or one the
-  /// SDK creates when `idempotent` is set — kept across every attempt of the call.
-  std::optional<std::string> idempotency_key;
-  /// For a POST without `idempotency_key`: create a random Idempotency-Key for the call
-  /// (see above), which makes the call replay-safe and so retryable after a failure
-  /// that may have reached the server. Ignored for other methods. Default: false.
-  bool idempotent = false;
-  /// This call's deadline; default: config::timeout from now.
-  std::optional<std::chrono::milliseconds> timeout;
-};
-
-/// A client of the Codex API.
-///
-/// Thread-safety: every member may be called concurrently, from any thread running the
-/// executor's context. Clients of the same credential in one process share one rate
-/// limiter and (for client credentials) one token cache.
-/// The executor must belong to an asio::io_context (`io.get_executor()`, or a strand
-/// over it: a coroutine on a strand is back on it whenever a call returns).
 /// The Bearer token a client with client credentials sends, for handing on to code
 /// that calls the service without the SDK.
 struct access_token {
@@ -58,6 +35,14 @@ struct access_token {
   std::chrono::system_clock::time_point usable_until;
 };
 
+/// A client of the Codex API.
+///
+/// Thread-safety: every member may be called concurrently, from any thread running the
+/// executor's context. Clients of the same credential in one process share one rate
+/// limiter and (for client credentials) one token cache.
+/// The executor must belong to an asio::io_context (`io.get_executor()`, or a strand
+/// over it: a coroutine on a strand is back on it whenever a call returns).
+///
 /// Errors: the constructor throws codex::error for an unusable configuration (an
 /// executor of another kind of execution context, a base URL that is not https, an unreadable CA file, an API key or access token holding a
 /// control character: errc::invalid_argument); calls never throw — they return
@@ -128,7 +113,7 @@ class client {
   }
 
  private:
-  friend struct api::detail::call_access;  // the typed calls: decoded in the call's own frame
+  friend call::session& call::session_of(client& api) noexcept;  // the typed resources' way in
   struct impl;
   std::shared_ptr<impl> impl_;
 };

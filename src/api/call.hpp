@@ -2,9 +2,8 @@
 // How the typed calls enter the call path: a job for the driver, decoded in its frame.
 
 #include "call/call_driver.hpp"
+#include "call/session.hpp"
 
-#include <codex/api/async.hpp>
-#include <codex/client.hpp>
 #include <codex/result.hpp>
 
 #include <asio/awaitable.hpp>
@@ -17,22 +16,15 @@ namespace codex::api::detail {
 template <class T>
 using decoder = codex::call::decoder<T>;
 
-/// The client's side of a call: the request made into a job for the driver (the
-/// idempotency key, the target, the plan). Errors: those found before anything is
-/// sent (no idempotency key could be made).
-struct call_access {
-  static result<codex::call::call_job> prepare(client& api, api_request request);
-};
-
 /// Sends `request` through `api`'s call path and decodes the answer: one coroutine
 /// frame, the driver's. Not a coroutine itself: the request is made into a job at once
 /// (which keeps the client's machinery alive to the call's end), and no aggregate is
 /// passed by value to a coroutine (g++ 12 miscompiles braced aggregate arguments of
 /// coroutines).
 template <class T>
-asio::awaitable<result<T>> typed_call(client& api, api_request request, decoder<T> decode) {
-  auto job = call_access::prepare(api, std::move(request));
-  if (!job) return codex::detail::ready(result<T>(std::move(job).error()));
+asio::awaitable<result<T>> typed_call(codex::call::session& api, api_request request, decoder<T> decode) {
+  auto job = api.prepare(std::move(request));
+  if (!job) return codex::call::ready(result<T>(std::move(job).error()));
   return codex::call::drive<T>(std::move(*job), decode);
 }
 

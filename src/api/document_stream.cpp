@@ -1,7 +1,8 @@
 #include <codex/api/document_stream.hpp>
 
 #include <codex/api/documents.hpp>
-#include <codex/client.hpp>
+
+#include "call/session.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -29,7 +30,7 @@ using page_channel = asio::experimental::concurrent_channel<void(asio::error_cod
 struct document_stream::state {
   state(client& api, list_options opts)
       : api(&api),
-        executor(api.get_executor()),
+        executor(call::session_of(api).executor()),
         options(std::move(opts)),
         cursor(options.cursor),
         followed(cursor ? std::unordered_set<std::string>{*cursor} : std::unordered_set<std::string>{}),

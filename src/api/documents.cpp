@@ -4,7 +4,6 @@
 #include "api/validation_limits.hpp"
 
 #include <codex/api/validation.hpp>
-#include <codex/client.hpp>
 #include <codex/json/decode.hpp>
 #include <codex/json/encode.hpp>
 #include <codex/net/url.hpp>
@@ -30,7 +29,7 @@ namespace {
 
 using api::detail::typed_call;
 using api::detail::document_path;
-using codex::detail::ready;
+using codex::call::ready;
 
 /// "limit=…&cursor=…&tag=…" (only the options that are set), percent-encoded.
 std::string list_query(const list_options& options) {
@@ -76,12 +75,12 @@ result<void> encode_checked(const Input& input, std::string& body, std::string_v
 
 }  // namespace
 
-documents::documents(client& api) : client_(&api), executor_(api.get_executor()) {}
+documents::documents(client& api) : client_(&api), executor_(call::session_of(api).executor()) {}
 
 asio::awaitable<result<document>> documents::try_get(std::string id) const {
   if (auto valid = validate_id(id); !valid) return refused<document>(valid.error());
   api_request request{.path = document_path(id)};
-  return typed_call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(call::session_of(*client_), std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::get(std::string id) const {
@@ -91,7 +90,7 @@ asio::awaitable<document> documents::get(std::string id) const {
 asio::awaitable<result<page<document>>> documents::try_list(list_options options) const {
   if (auto valid = validate(options); !valid) return refused<page<document>>(valid.error());
   api_request request{.path = "/documents", .query = list_query(options)};
-  return typed_call<page<document>>(*client_, std::move(request), &json::decode_document_page);
+  return typed_call<page<document>>(call::session_of(*client_), std::move(request), &json::decode_document_page);
 }
 
 asio::awaitable<page<document>> documents::list(list_options options) const {
@@ -109,7 +108,7 @@ asio::awaitable<result<document>> documents::try_create(document_input input) co
       input, request.body, "the document", [](const document_input& in, std::string& out) { return json::encode(in, out); },
       [](const document_input& in) { return validate(in); });
   if (!encoded) return refused<document>(std::move(encoded).error());
-  return typed_call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(call::session_of(*client_), std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::create(document_input input) const {
@@ -123,7 +122,7 @@ asio::awaitable<result<document>> documents::try_update(std::string id, document
   api_request request{.method = net::http_method::patch, .path = document_path(id)};
   if (auto ec = json::encode(patch, request.body)) return refused<document>(encode_failure(ec, "the patch"));
   if (if_match) request.headers.add("If-Match", std::to_string(*if_match));
-  return typed_call<document>(*client_, std::move(request), &json::decode_document);
+  return typed_call<document>(call::session_of(*client_), std::move(request), &json::decode_document);
 }
 
 asio::awaitable<document> documents::update(std::string id, document_patch patch,
@@ -134,7 +133,7 @@ asio::awaitable<document> documents::update(std::string id, document_patch patch
 asio::awaitable<result<void>> documents::try_remove(std::string id) const {
   if (auto valid = validate_id(id); !valid) return refused<void>(valid.error());
   api_request request{.method = net::http_method::delete_, .path = document_path(id)};
-  return without_body(client_->execute(std::move(request)));
+  return without_body(call::session_of(*client_).execute(std::move(request)));
 }
 
 asio::awaitable<void> documents::remove(std::string id) const {
@@ -153,7 +152,7 @@ asio::awaitable<result<batch_result>> documents::try_batch_create(std::span<cons
   if (!encoded) return refused<batch_result>(std::move(encoded).error());
   // The 8 MiB limit is on the bytes sent: measured on the encoded body.
   if (auto valid = validate_batch_bytes(request.body.size()); !valid) return refused<batch_result>(valid.error());
-  return typed_call<batch_result>(*client_, std::move(request), &json::decode_batch_result);
+  return typed_call<batch_result>(call::session_of(*client_), std::move(request), &json::decode_batch_result);
 }
 
 asio::awaitable<batch_result> documents::batch_create(std::span<const document_input> items) const {
@@ -171,7 +170,7 @@ asio::awaitable<result<batch_get_result>> documents::try_batch_get(std::span<con
   if (auto ec = json::encode_ids(ids, request.body)) {
     return refused<batch_get_result>(encode_failure(ec, "the ids"));
   }
-  return typed_call<batch_get_result>(*client_, std::move(request), &json::decode_batch_get_result);
+  return typed_call<batch_get_result>(call::session_of(*client_), std::move(request), &json::decode_batch_get_result);
 }
 
 asio::awaitable<batch_get_result> documents::batch_get(std::span<const std::string> ids) const {

@@ -80,6 +80,12 @@ using decoder = result<T> (*)(const std::string& body);
 template <class T>
 asio::awaitable<result<T>> drive(call_job job, decoder<T> decode);
 
+/// An awaitable that yields `outcome` at once (a call refused before any I/O).
+template <class T>
+asio::awaitable<result<T>> ready(result<T> outcome) {
+  co_return outcome;
+}
+
 /// The raw form: the response, undecoded.
 inline asio::awaitable<attempt_result> drive(call_job job) { return drive<net::http_response>(std::move(job), nullptr); }
 

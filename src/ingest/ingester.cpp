@@ -1,8 +1,8 @@
 #include <codex/ingest/ingester.hpp>
 
+#include "call/session.hpp"
 #include "detail/wakeup.hpp"
 
-#include <codex/client.hpp>
 #include <codex/ingest/batch_policy.hpp>
 #include <codex/ingest/item_outcome.hpp>
 #include <codex/ingest/stable_id.hpp>
@@ -109,7 +109,7 @@ error_info exhausted_failure(const ingest::item_rejection& last, std::uint64_t p
 }  // namespace
 
 struct ingester::state : std::enable_shared_from_this<state> {
-  state(client& c, ingester_options o) : api(&c), options(std::move(o)) {
+  state(client& c, ingester_options o) : api(call::session_of(c).shared_from_this()), options(std::move(o)) {
     limits = {.max_items = options.max_items, .max_bytes = options.max_bytes};
     if (!ingest::valid(limits)) {
       throw codex::error(usage_error("ingester: max_items must be 1 to 1000 and max_bytes at most 8 MiB"));
@@ -132,7 +132,7 @@ struct ingester::state : std::enable_shared_from_this<state> {
     std::shared_ptr<asio::cancellation_signal> cancel;
   };
 
-  client* api;
+  std::shared_ptr<call::session> api;  // the client's call path
   ingester_options options;
   ingest::batch_limits limits;
   ingest::batch_retry_limits retry_limits;
@@ -632,7 +632,7 @@ asio::awaitable<ingest_report> ingester::finish() {
   const double seconds = std::chrono::duration<double>(report.duration).count();
   const double settled = static_cast<double>(report.accepted + report.rejected);
   if (seconds > 0) report.items_per_second = settled / seconds;
-  const auto& rate = s->api->configuration().rate_limit;
+  const auto& rate = s->api->rate();
   const double period = std::chrono::duration<double>(rate.period).count();
   if (report.batches > 0 && period > 0 && rate.limit > 0) {
     // The limiter lets `burst` calls go at once, then `limit` per `period`.

@@ -64,12 +64,6 @@ inline asio::awaitable<void> value_or_throw(asio::awaitable<result<void>> call) 
   outcome.value();
 }
 
-/// An awaitable that yields `outcome` at once (a call refused before any I/O).
-template <class T>
-asio::awaitable<result<T>> ready(result<T> outcome) {
-  co_return outcome;
-}
-
 }  // namespace detail
 
 }  // namespace codex
