@@ -2,7 +2,7 @@
 
 #include "call/session.hpp"
 #include "limit/limiter_backend.hpp"
-#include "limit/redis_limiter.hpp"
+#include "limit/redis_support.hpp"
 #include "net/http_codec.hpp"
 
 #include "limit/limiter_registry.hpp"
@@ -53,7 +53,9 @@ std::shared_ptr<limit::limiter_backend> make_limiter(const asio::any_io_executor
                                                      const net::url& base) {
   const std::string identity = limiter_identity(cfg.credentials, base);
   if (const auto* redis = std::get_if<limit::redis_limiter_options>(&cfg.limiter)) {
-    return std::make_shared<limit::redis_limiter>(executor, *redis, cfg.rate_limit, identity);
+    auto limiter = limit::make_redis_limiter(executor, *redis, cfg.rate_limit, identity);
+    if (!limiter) throw codex::error(std::move(limiter).error());
+    return std::move(*limiter);
   }
   auto limiter = limit::limiter_registry::global().get(identity, cfg.rate_limit);
   if (!limiter) throw codex::error(std::move(limiter).error());

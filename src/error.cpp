@@ -49,6 +49,7 @@ class codex_category final : public std::error_category {
       case errc::proxy_auth_required: return "proxy authentication required";
       case errc::proxy_refused: return "proxy refused the tunnel";
       case errc::client_certificate_rejected: return "client certificate missing or rejected by the server";
+      case errc::not_supported: return "not supported by this build of codex-cpp";
     }
     return "unknown codex error";
   }

@@ -17,7 +17,8 @@ int exit_code_for(const std::error_code& code) {
   switch (static_cast<errc>(code.value())) {
     case errc::invalid_url:
     case errc::unsupported_scheme:
-    case errc::invalid_argument: return exit_usage;
+    case errc::invalid_argument:
+    case errc::not_supported: return exit_usage;
     case errc::unauthenticated:
     case errc::permission_denied:
     case errc::credentials_rejected: return exit_auth;

@@ -66,6 +66,9 @@ enum class errc {
   proxy_auth_required,     ///< the proxy answered CONNECT with 407: proxy credentials missing or refused
   proxy_refused,           ///< the proxy answered CONNECT with another non-2xx status (403, 502, ...)
   client_certificate_rejected,  ///< the server required a client certificate and none was sent, or refused the one sent
+
+  // Build features.
+  not_supported,           ///< a feature this build of codex-cpp lacks (the Redis limiter, built with -Dredis=disabled)
 };
 
 /// The category of codex::errc. Thread-safe (a function-local static).

@@ -50,6 +50,7 @@ const char* errc_name(const std::error_code& code) {
     case errc::proxy_auth_required: return "proxy_auth_required";
     case errc::proxy_refused: return "proxy_refused";
     case errc::client_certificate_rejected: return "client_certificate_rejected";
+    case errc::not_supported: return "not_supported";
   }
   return "error";
 }

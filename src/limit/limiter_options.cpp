@@ -1,6 +1,6 @@
 #include <codex/limit/limiter_options.hpp>
 
-#include "limit/redis_client.hpp"
+#include "limit/redis_endpoint.hpp"
 
 #include <openssl/crypto.h>
 

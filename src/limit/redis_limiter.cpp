@@ -1,5 +1,7 @@
 #include "limit/redis_limiter.hpp"
 
+#include "limit/redis_support.hpp"
+
 #include <codex/error.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -315,4 +317,24 @@ redis_limiter_stats redis_limiter::stats() const noexcept {
           .paces = paces_.load(std::memory_order_relaxed)};
 }
 
+namespace {
+
+std::shared_ptr<limiter_backend> make(const asio::any_io_executor& executor, const redis_limiter_options& options,
+                                      const rate_limit& rate, const std::string& identity) {
+  return std::make_shared<redis_limiter>(executor, options, rate, identity);
+}
+
+// Installs the maker as the program starts: the core reaches codex_redis through it only.
+const bool maker_installed = (install_redis_limiter_maker(&make), true);
+
+}  // namespace
+
 }  // namespace codex::limit
+
+// The anchor of this object file: codex's link flags name it (-Wl,-u,codex_redis_support),
+// so that a static link keeps the object, and with it the maker's installation, though
+// no code of the program calls into it.
+extern "C" {
+extern const int codex_redis_support;
+const int codex_redis_support = 1;
+}

@@ -37,6 +37,8 @@ enum class when_redis_unavailable {
 ///
 /// Cost: one round trip per admitted request (lease = 1), or one per `lease` requests;
 /// leased slots that go unused are lost (the limiter only ever errs on the slow side).
+/// Needs codex-cpp built with Redis support (the default where hiredis is found): without
+/// it, a client given these options throws codex::error with errc::not_supported.
 /// A plain value; thread-safe to copy and read. The connection it leads to lives on the
 /// client's executor while the client exists: a program that waits for
 /// `io_context::run()` to return by itself must destroy its clients first.
