@@ -472,8 +472,8 @@ asio::awaitable<void> redis_client::run(std::shared_ptr<redis_client> self) {
   auto pause_after_failure = [&]() -> asio::awaitable<void> {
     self->failures_.fetch_add(1, std::memory_order_relaxed);
     self->unreachable_.store(true, std::memory_order_release);
-    const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
-    const auto wait = std::chrono::milliseconds(half + static_cast<std::int64_t>(retry::jitter_bits() % static_cast<std::uint64_t>(half + 1)));
+    const std::chrono::milliseconds half(std::max<std::int64_t>(backoff.count() / 2, 1));
+    const auto wait = half + retry::full_jitter(half, retry::jitter_bits());
     backoff = std::min(backoff * 2, s.options.reconnect_max);
     s.pause.expires_after(wait);
     co_await s.pause.async_wait(tuple_awaitable);

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Checks that the SDK's layers include one another in one direction only (design.md):
 
-    base (error, result, observer, secret) <- net <- auth, limit, retry <- models <- json
-        <- call <- api <- ingest <- client (client, config)
+    base (error, result, observer, secret) <- net <- auth, limit <- retry <- redis
+        <- models <- json <- call <- api <- ingest <- client (client, config)
+
+retry sits above limit (the retry budget's floor is a GCRA); "redis" is the library
+libcodex_redis (the Redis client and limiter, src/limit/redis_*), built on the core's
+limit, retry and net, and reached by the core only through limit/redis_support.
 
 A file may include its own layer and those below it; an include of a higher layer is a
 violation, printed with the file and line. The emulator and the command-line tool sit
@@ -16,8 +20,9 @@ import pathlib
 import re
 import sys
 
-LAYERS = ["base", "net", "auth/limit/retry", "models", "json", "call", "api", "ingest", "client"]
+LAYERS = ["base", "net", "auth/limit", "retry", "redis", "models", "json", "call", "api", "ingest", "client"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
+REDIS = {"limit/redis_client", "limit/redis_gcra", "limit/redis_limiter", "limit/redis_reply_reader"}
 MODELS = {"api/account", "api/batch", "api/document", "api/page", "api/list_options"}
 # Vocabulary every layer uses (a string that never prints, base64), though they sit in
 # auth/: the transport's proxy credentials and key passphrase are secrets too.
@@ -32,12 +37,16 @@ def layer_of(module):
     top = module.split("/")[0]
     if module in MODELS:
         return "models"
+    if module in REDIS:
+        return "redis"
     if module in VOCABULARY:
         return "base"
     if top in ("error", "result", "observer", "detail", "version"):
         return "base"
-    if top in ("auth", "limit", "retry"):
-        return "auth/limit/retry"
+    if top in ("auth", "limit"):
+        return "auth/limit"
+    if top == "retry":
+        return "retry"
     if top in ("net", "json", "call", "api", "ingest"):
         return top
     if top in ("client", "config", "asio_impl", "beast_impl", "codex"):
