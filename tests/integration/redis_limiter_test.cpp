@@ -10,6 +10,7 @@
 
 #include "emulator/emulator.hpp"
 #include "redis_server.hpp"
+#include "redis_test_options.hpp"
 #include "run_coroutine.hpp"
 #include "temp_dir.hpp"
 
@@ -37,26 +38,11 @@ namespace emu = codex::emulator;
 
 namespace {
 
-/// A command's words, built outside any co_await expression (the g++ 12 pitfall with
-/// braced temporaries there).
-template <class... Words>
-std::vector<std::string> words(Words&&... w) {
-  return {std::string(std::forward<Words>(w))...};
-}
+using codex::test::words;
 
-redis_client_options client_options(const std::string& url) {
-  return {.endpoint = parse_redis_endpoint(url).value(), .connect_timeout = 500ms, .reply_timeout = 300ms,
-          .reconnect_min = 10ms, .reconnect_max = 200ms};
-}
+redis_client_options client_options(const std::string& url) { return codex::test::quick_client_options(url); }
 
-redis_limiter_options limiter_options(const std::string& url) {
-  redis_limiter_options options = codex::limit::redis(url);
-  options.reply_timeout = 300ms;
-  options.connect_timeout = 500ms;
-  options.reconnect_min = 10ms;
-  options.reconnect_max = 200ms;
-  return options;
-}
+redis_limiter_options limiter_options(const std::string& url) { return codex::test::quick(codex::limit::redis(url)); }
 
 /// Waits (≤ 5 s) until the client is connected.
 asio::awaitable<bool> until_connected(const redis_client& client) {

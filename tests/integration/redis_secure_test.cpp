@@ -10,6 +10,7 @@
 #include "emulator/emulator.hpp"
 #include "emulator/pki.hpp"
 #include "redis_server.hpp"
+#include "redis_test_options.hpp"
 #include "run_coroutine.hpp"
 #include "temp_dir.hpp"
 
@@ -41,10 +42,7 @@ redis_server::options password_server() {
                         std::string("reader on >") + worker_password + " ~* +get +ping"}};
 }
 
-template <class... Words>
-std::vector<std::string> words(Words&&... w) {
-  return {std::string(std::forward<Words>(w))...};
-}
+using codex::test::words;
 
 /// "redis://USERINFO@127.0.0.1:PORT/DB" for `server`.
 std::string url_with(const redis_server& server, const std::string& userinfo, unsigned db = 0) {
@@ -55,19 +53,9 @@ std::string url_with(const redis_server& server, const std::string& userinfo, un
   return url;
 }
 
-redis_limiter_options limiter_options(const std::string& url) {
-  redis_limiter_options options = codex::limit::redis(url);
-  options.reply_timeout = 300ms;
-  options.connect_timeout = 500ms;
-  options.reconnect_min = 10ms;
-  options.reconnect_max = 200ms;
-  return options;
-}
+redis_limiter_options limiter_options(const std::string& url) { return codex::test::quick(codex::limit::redis(url)); }
 
-redis_client_options client_options(const std::string& url) {
-  return {.endpoint = parse_redis_endpoint(url).value(), .connect_timeout = 500ms, .reply_timeout = 300ms,
-          .reconnect_min = 10ms, .reconnect_max = 200ms};
-}
+redis_client_options client_options(const std::string& url) { return codex::test::quick_client_options(url); }
 
 bool holds_secret(const std::string& text) {
   return text.find(admin_password) != std::string::npos || text.find(worker_password) != std::string::npos;

@@ -16,6 +16,7 @@
 #include "emulator_documents.hpp"
 #include "free_port.hpp"
 #include "redis_server.hpp"
+#include "redis_test_options.hpp"
 #include "run_coroutine.hpp"
 #include "temp_dir.hpp"
 
@@ -43,14 +44,10 @@ namespace emu = codex::emulator;
 
 namespace {
 
-template <class... Words>
-std::vector<std::string> words(Words&&... w) {
-  return {std::string(std::forward<Words>(w))...};
-}
+using codex::test::words;
 
 redis_client_options direct(std::uint16_t port) {
-  return {.endpoint = parse_redis_endpoint("redis://127.0.0.1:" + std::to_string(port)).value(),
-          .connect_timeout = 500ms, .reply_timeout = 500ms, .reconnect_min = 10ms, .reconnect_max = 200ms};
+  return codex::test::quick_client_options("redis://127.0.0.1:" + std::to_string(port), 500ms);
 }
 
 /// Polls `command` on `client` (≤ 10 s) until `done` says its reply is the one wanted.
@@ -140,13 +137,8 @@ TEST_CASE("redis+sentinel://: the master from Sentinel, a forced failover mid-ru
     cfg.credentials = codex::api_key_credentials{.key = codex::secret(emulator.credentials().api_key)};
     cfg.transport.tls.ca_file = emulator.ca_file().string();
     cfg.rate_limit = rate_limit{.limit = 1200, .period = 60s, .burst = 1};
-    auto limiter = codex::limit::redis("redis+sentinel://127.0.0.1:" + std::to_string(dead) + ",127.0.0.1:" +
-                                       std::to_string(sentinel->port()) + "/mymaster");
-    limiter.connect_timeout = 500ms;
-    limiter.reply_timeout = 300ms;
-    limiter.reconnect_min = 10ms;
-    limiter.reconnect_max = 200ms;
-    cfg.limiter = limiter;
+    cfg.limiter = codex::test::quick(codex::limit::redis("redis+sentinel://127.0.0.1:" + std::to_string(dead) + ",127.0.0.1:" +
+                                                         std::to_string(sentinel->port()) + "/mymaster"));
     cfg.timeout = 3s;
 
     constexpr int wanted = 120;  // 6 s at 20/s
