@@ -1,10 +1,10 @@
-// Retry-After, HTTP-date and X-RateLimit-* parsing (src/limit/retry_after.cpp): values a
+// Retry-After, HTTP-date and X-RateLimit-* parsing (src/net/pacing_headers.cpp): values a
 // server, or anything between it and us, puts in a 429.
 // Invariants: a date that parses, written back as an IMF-fixdate (the emulator's
 // formatter), parses to the same instant; a wait is never negative nor beyond the
 // documented 10^9 s; a number that parses, printed back, parses to itself.
 
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 
 #include "emulator/time_format.hpp"
 
@@ -24,14 +24,14 @@ void check_wait(std::optional<milliseconds> wait) {
 }
 
 void check_at(std::string_view text, system_clock::time_point now) {
-  if (const auto date = limit::parse_http_date(text, now)) {
+  if (const auto date = net::parse_http_date(text, now)) {
     FUZZ_CHECK(floor<seconds>(*date) == *date);
     const std::string written = emulator::format_http_date(*date);
-    const auto again = limit::parse_http_date(written, now);
+    const auto again = net::parse_http_date(written, now);
     if (!again) std::fprintf(stderr, "written back: %s\n", written.c_str());
     FUZZ_CHECK(again == date);
   }
-  check_wait(limit::parse_retry_after(text, now));
+  check_wait(net::parse_retry_after(text, now));
 }
 
 // Three header values, one a line: absent when the line is missing.
@@ -56,10 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_at(text, now);
   check_at(text, long_ago);
 
-  if (const auto n = limit::parse_unsigned(text)) FUZZ_CHECK(limit::parse_unsigned(std::to_string(*n)) == n);
+  if (const auto n = net::parse_unsigned(text)) FUZZ_CHECK(net::parse_unsigned(std::to_string(*n)) == n);
 
   const auto [limit_value, remaining, reset] = lines(text);
-  const auto headers = limit::parse_rate_limit_headers(limit_value, remaining, reset, now);
+  const auto headers = net::parse_rate_limit_headers(limit_value, remaining, reset, now);
   if (headers.reset) FUZZ_CHECK(*headers.reset >= milliseconds::zero());
   return 0;
 }

@@ -16,7 +16,7 @@ retry_reason reason_for(const retry::attempt_outcome& outcome) {
 std::optional<pacing> pacing_of(const net::http_response& response, std::chrono::system_clock::time_point wall_now) {
   auto remaining = response.headers.find("X-RateLimit-Remaining");
   if (!remaining) return std::nullopt;  // optional headers: pacing from them is a bonus, never required
-  auto seen = limit::parse_rate_limit_headers(response.headers.find("X-RateLimit-Limit"), remaining,
+  auto seen = net::parse_rate_limit_headers(response.headers.find("X-RateLimit-Limit"), remaining,
                                               response.headers.find("X-RateLimit-Reset"), wall_now);
   if (!seen.remaining) return std::nullopt;
   pacing out{.remaining = *seen.remaining, .reset = std::nullopt, .server_limit = seen.limit};
@@ -132,7 +132,7 @@ action call_machine::resume(response_ready event) {
     const net::http_response& response = *event.response;
     // Parsed once: for the limiter push, the backoff and the caller's error.
     if (auto header = response.headers.find("Retry-After"))
-      retry_after_ = limit::parse_retry_after(*header, event.wall_now);
+      retry_after_ = net::parse_retry_after(*header, event.wall_now);
     if (response.status == 429 && retry_after_) effects.push_limiter_until = event.now + *retry_after_;
     effects.pace = pacing_of(response, event.wall_now);
 

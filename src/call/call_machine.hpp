@@ -14,7 +14,7 @@
 #include "limit/limiter_backend.hpp"
 
 #include <codex/auth/secret.hpp>
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 #include <codex/net/http_message.hpp>
 #include <codex/observer.hpp>
 #include <codex/result.hpp>

@@ -9,7 +9,7 @@
 #include <codex/json/decode.hpp>
 #include <codex/json/encode.hpp>
 #include "limit/limiter_registry.hpp"
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 #include <codex/retry/backoff.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -114,7 +114,7 @@ class token_fetcher {
     if (decoded->expires_in > 0) grant.expires_in = std::chrono::seconds(decoded->expires_in);
     if (auto claims = auth::read_jwt_claims(decoded->access_token)) grant.jwt_exp = claims->exp;
     if (auto date = response.headers.find("Date"))
-      grant.server_date = limit::parse_http_date(*date, std::chrono::system_clock::now());
+      grant.server_date = net::parse_http_date(*date, std::chrono::system_clock::now());
     grant.access_token = secret(std::move(decoded->access_token));
     cleanse(decoded->access_token);
     return grant;

@@ -8,7 +8,7 @@
 #include "test_server.hpp"
 
 #include <codex/client.hpp>
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 
 #include <catch2/catch.hpp>
 #include <simdjson.h>
@@ -89,8 +89,8 @@ double achieved_rate(const std::vector<journal_entry>& journal) {
 void require_retry_after_honoured(const std::vector<journal_entry>& journal) {
   for (const auto& limited : journal) {
     if (limited.status != 429) continue;
-    const auto date = codex::limit::parse_http_date(limited.retry_after, std::chrono::system_clock::now());
-    const auto delta = codex::limit::parse_unsigned(limited.retry_after);
+    const auto date = codex::net::parse_http_date(limited.retry_after, std::chrono::system_clock::now());
+    const auto delta = codex::net::parse_unsigned(limited.retry_after);
     REQUIRE((date || delta));
     for (const auto& later : journal) {
       if (later.arrived <= limited.answered) continue;  // sent before the 429 was

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string_view>
 
-namespace codex::limit {
+namespace codex::net {
 
 /// Parses an HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to
 /// accept: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the obsolete RFC 850 form
@@ -53,4 +53,4 @@ rate_limit_headers parse_rate_limit_headers(std::optional<std::string_view> limi
                                             std::optional<std::string_view> reset,
                                             std::chrono::system_clock::time_point now) noexcept;
 
-}  // namespace codex::limit
+}  // namespace codex::net

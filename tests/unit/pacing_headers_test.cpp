@@ -1,15 +1,15 @@
 // Retry-After, HTTP-date and X-RateLimit-* parsing, all relative to an injected "now".
 
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 
 #include <catch2/catch.hpp>
 
 using namespace std::chrono;
 using namespace std::chrono_literals;
-using codex::limit::parse_http_date;
-using codex::limit::parse_rate_limit_headers;
-using codex::limit::parse_retry_after;
-using codex::limit::parse_unsigned;
+using codex::net::parse_http_date;
+using codex::net::parse_rate_limit_headers;
+using codex::net::parse_retry_after;
+using codex::net::parse_unsigned;
 
 namespace {
 

@@ -1,9 +1,9 @@
-#include <codex/limit/retry_after.hpp>
+#include <codex/net/pacing_headers.hpp>
 
 #include <array>
 #include <limits>
 
-namespace codex::limit {
+namespace codex::net {
 namespace {
 
 using namespace std::chrono;
@@ -232,4 +232,4 @@ rate_limit_headers parse_rate_limit_headers(std::optional<std::string_view> limi
   return out;
 }
 
-}  // namespace codex::limit
+}  // namespace codex::net
