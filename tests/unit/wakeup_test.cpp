@@ -1,5 +1,7 @@
 // detail::wakeup: who wins between wake(), the deadline and cancellation, and what
-// becomes of a waiter still parked when its io_context is destroyed.
+// becomes of a waiter still parked when its io_context is destroyed. The coroutines are
+// spawned detached, not through run_coroutine: these cases drive the io_context a step at
+// a time and destroy it mid-wait; each writes what it saw to a local that is checked.
 
 #include "detail/wakeup.hpp"
 
