@@ -3,7 +3,10 @@
 #include "net/http_codec.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/connect.hpp>
 #include <asio/post.hpp>
@@ -54,8 +57,13 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   codec::append_request_head(*request, host_header_, preset_fields, write_buffer_);
   // The pool hands the connection to calls on any thread: its I/O and its watchdog
   // run on its strand. Already there (the caller's last exchange ended on it), there
-  // is nothing to await (not even an operation's frame).
-  if (!strand_.running_in_this_thread()) co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
+  // is nothing to await (not even an operation's frame). A caller that can be
+  // cancelled stays where it is, and the exchange runs apart (exchange_apart).
+  if (!strand_.running_in_this_thread()) {
+    if ((co_await asio::this_coro::cancellation_state).slot().is_connected())
+      co_return co_await exchange_apart(request, preset_fields, deadline, limits);
+    co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
+  }
   busy_ = true;
   timed_out_ = false;
   auto fail = [&](error_info failure) {
@@ -99,6 +107,27 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   busy_ = false;  // the watchdog stays armed for the next exchange (see quiesce())
   outcome.response = reader.release();
   co_return outcome;
+}
+
+asio::awaitable<exchange_outcome> connection::exchange_apart(const http_request* request, std::string_view preset_fields,
+                                                             clock::time_point deadline, exchange_limits limits) {
+  // Asio 1.22 calls a cancellation handler on the thread that emits. A caller's
+  // cancellation comes from the caller's executor (its strand, say), while the exchange
+  // would run on this strand: emitted straight into the exchange, it would race with
+  // it (TSan saw it, the ingester's stop() against a batch's response). So the
+  // exchange runs as a coroutine of its own on this strand, and the caller's
+  // cancellation reaches it by a post to the strand. The caller waits where it is.
+  auto forward = std::make_shared<asio::cancellation_signal>();
+  auto caller_slot = (co_await asio::this_coro::cancellation_state).slot();
+  caller_slot.assign([forward, strand = strand_](asio::cancellation_type type) {
+    asio::post(strand, [forward, type] { forward->emit(type); });
+  });
+  struct clear_on_exit {
+    asio::cancellation_slot slot;
+    ~clear_on_exit() { slot.clear(); }
+  } guard{caller_slot};
+  co_return co_await asio::co_spawn(strand_, exchange(request, preset_fields, deadline, limits),
+                                    asio::bind_cancellation_slot(forward->slot(), asio::use_awaitable));
 }
 
 asio::awaitable<error_info> connection::connect() {

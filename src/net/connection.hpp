@@ -61,8 +61,10 @@ class connection : public std::enable_shared_from_this<connection> {
   ~connection();
 
   /// Connects if needed, writes the request and reads one response, all before
-  /// `deadline`. Ends on the connection's strand. The request must outlive the call,
-  /// and its head must be one codec::check_request_head() accepted.
+  /// `deadline`. Ends on the connection's strand — or, for a caller whose cancellation
+  /// slot is connected, where the caller was (cancelling it is then safe from the
+  /// caller's own executor). The request must outlive the call, and its head must be
+  /// one codec::check_request_head() accepted.
   asio::awaitable<exchange_outcome> exchange(const http_request* request, std::string_view preset_fields,
                                              clock::time_point deadline, exchange_limits limits);
 
@@ -85,6 +87,11 @@ class connection : public std::enable_shared_from_this<connection> {
   clock::time_point last_used_at() const noexcept { return last_used_at_; }
 
  private:
+  /// exchange() as a coroutine of its own on the strand, the caller's cancellation
+  /// posted to it (see connection.cpp).
+  asio::awaitable<exchange_outcome> exchange_apart(const http_request* request, std::string_view preset_fields,
+                                                   clock::time_point deadline, exchange_limits limits);
+
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
   /// Opens the TCP connection (through the proxy's tunnel when there is one) and does
