@@ -12,6 +12,18 @@
 namespace codex::net {
 namespace {
 
+/// Decodes now, on one thread, the extensions OpenSSL caches inside each loaded CA
+/// certificate the first time a chain is checked against it (ossl_x509v3_cache_extensions):
+/// the store is shared by every connection, and TSan saw two first handshakes on two
+/// threads race on those cached fields (ASN1_STRING_set against ASN1_STRING_cmp).
+void cache_certificate_extensions(X509_STORE* store) {
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509* certificate = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
+      X509_check_purpose(certificate, -1, 0);
+  }
+}
+
 [[noreturn]] void throw_config_error(std::string message) {
   throw codex::error(error_info{.code = make_error_code(errc::invalid_argument), .message = std::move(message)});
 }
@@ -87,6 +99,7 @@ tls_context::tls_context(const tls_options& options)
   if (!options.ca_file.empty()) {
     context_.load_verify_file(options.ca_file, ec);
     if (ec) throw_config_error("cannot load CA file " + options.ca_file);
+    cache_certificate_extensions(SSL_CTX_get_cert_store(ctx));
   }
   if (!options.ca_directory.empty()) {
     context_.add_verify_path(options.ca_directory, ec);
