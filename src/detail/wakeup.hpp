@@ -122,7 +122,6 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
 
   template <class Handler>
   void park(Handler handler) {
-    auto& registry = asio::use_service<parked_wakeups>(asio::query(asio::get_associated_executor(handler), asio::execution::context));
     std::unique_lock lock(mutex_);
     if (state_ == state::woken || state_ == state::cancelled) {
       const bool woken = state_ == state::woken;
@@ -136,6 +135,8 @@ class wakeup : public std::enable_shared_from_this<wakeup> {
         if (auto self = weak.lock()) self->cancel();
       });
     }
+    // Looked up only for a waiter that really parks (not when woken first).
+    auto& registry = asio::use_service<parked_wakeups>(asio::query(asio::get_associated_executor(handler), asio::execution::context));
     parked_ = std::make_unique<parked_handler<Handler>>(std::move(handler));
     state_ = state::waiting;
     registry_ = &registry;
