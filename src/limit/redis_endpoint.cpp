@@ -137,17 +137,40 @@ result<redis_endpoint> parse_sentinel(std::string_view rest, redis_endpoint out)
 }  // namespace
 
 std::string redis_endpoint::to_string() const {
-  if (is_unix()) return "unix://" + path;
-  const auto host_port = [](const std::string& h, std::uint16_t p) {
-    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  // Built by appending: g++ 12 at -O3 warns falsely (-Wrestrict, its bug 105329) on
+  // `"[" + host + "]"`, a literal plus a temporary string.
+  std::string out;
+  const auto append_host_port = [&out](const std::string& h, std::uint16_t p) {
+    const bool ipv6 = h.find(':') != std::string::npos;
+    if (ipv6) out += '[';
+    out += h;
+    if (ipv6) out += ']';
+    out += ':';
+    out += std::to_string(p);
   };
-  const std::string userinfo = user.empty() ? "" : percent_encode_user(user) + "@";
-  if (is_sentinel()) {
-    std::string out = "redis+sentinel://" + userinfo;
-    for (std::size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + host_port(sentinels[i].host, sentinels[i].port);
-    return out + "/" + master_name + "/" + std::to_string(db);
+  if (is_unix()) {
+    out = "unix://";
+    out += path;
+    return out;
   }
-  return (tls ? "rediss://" : "redis://") + userinfo + host_port(host, port) + "/" + std::to_string(db);
+  out = is_sentinel() ? "redis+sentinel://" : tls ? "rediss://" : "redis://";
+  if (!user.empty()) {
+    out += percent_encode_user(user);
+    out += '@';
+  }
+  if (is_sentinel()) {
+    for (std::size_t i = 0; i < sentinels.size(); ++i) {
+      if (i > 0) out += ',';
+      append_host_port(sentinels[i].host, sentinels[i].port);
+    }
+    out += '/';
+    out += master_name;
+  } else {
+    append_host_port(host, port);
+  }
+  out += '/';
+  out += std::to_string(db);
+  return out;
 }
 
 result<redis_endpoint> parse_redis_endpoint(std::string_view url) {
