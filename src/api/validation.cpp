@@ -4,6 +4,7 @@
 
 #include <codex/json/writer.hpp>
 
+#include <algorithm>
 #include <string>
 #include <variant>
 
@@ -94,10 +95,19 @@ result<void> check_input(const document_input& input, utf8 mode) {
   return check_metadata(input.metadata, mode);
 }
 
+/// Whether check_input(input, utf8::leave) would pass: the sizes alone, so that a batch
+/// within its limits (nearly every one) is checked without a result per field.
+bool within_limits(const document_input& input) noexcept {
+  return (!input.id || !input.id->empty()) && input.title.size() <= document_limits::max_title_bytes &&
+         input.body.size() <= document_limits::max_body_bytes && input.tags.size() <= document_limits::max_tags &&
+         input.metadata.size() <= document_limits::max_metadata_keys;
+}
+
 result<void> check_batch(std::span<const document_input> items, utf8 mode) {
   if (items.size() > document_limits::max_batch_items) {
     return over_limit("the batch", items.size(), "items", document_limits::max_batch_items, "max_batch_items");
   }
+  if (mode == utf8::leave && std::all_of(items.begin(), items.end(), within_limits)) return {};
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (auto r = check_input(items[i], mode); !r) return for_item(i, std::move(r).error());
   }

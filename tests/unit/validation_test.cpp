@@ -2,6 +2,8 @@
 
 #include <codex/api/validation.hpp>
 
+#include "api/validation_limits.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -187,4 +189,46 @@ TEST_CASE("ids and list options", "[api][validation]") {
   CHECK(r.code() == errc::invalid_argument);
   CHECK(mentions(r, "max_page_size"));
   CHECK(codex::validate(codex::list_options{.tag = std::string("\x80")}).code() == errc::invalid_utf8);
+}
+
+TEST_CASE("a batch's limits without the UTF-8 checks: the same verdicts and messages as validate_batch",
+          "[api][validation]") {
+  // validate_batch_limits has a fast path for batches within every limit: each limit,
+  // at and one over, must still get validate_batch's verdict and message.
+  using limits = codex::document_limits;
+  const auto at_item_3 = [](auto&& change) {
+    std::vector<codex::document_input> items(5, valid_input());
+    change(items[3]);
+    return items;
+  };
+  const std::vector<std::vector<codex::document_input>> within = {
+      at_item_3([](auto& in) { in.title.assign(limits::max_title_bytes, 'x'); }),
+      at_item_3([](auto& in) { in.body.assign(limits::max_body_bytes, 'x'); }),
+      at_item_3([](auto& in) { in.tags.assign(limits::max_tags, "t"); }),
+      at_item_3([](auto& in) { in.metadata = metadata_of(limits::max_metadata_keys); }),
+      at_item_3([](auto& in) { in.id = "doc_1"; }),
+  };
+  for (const auto& items : within) CHECK(codex::api::detail::validate_batch_limits(items));
+
+  const std::vector<std::vector<codex::document_input>> over = {
+      at_item_3([](auto& in) { in.title.assign(limits::max_title_bytes + 1, 'x'); }),
+      at_item_3([](auto& in) { in.body.assign(limits::max_body_bytes + 1, 'x'); }),
+      at_item_3([](auto& in) { in.tags.assign(limits::max_tags + 1, "t"); }),
+      at_item_3([](auto& in) { in.metadata = metadata_of(limits::max_metadata_keys + 1); }),
+      at_item_3([](auto& in) { in.id = ""; }),
+  };
+  for (const auto& items : over) {
+    const auto fast = codex::api::detail::validate_batch_limits(items);
+    const auto full = codex::validate_batch(items);
+    REQUIRE_FALSE(fast);
+    REQUIRE_FALSE(full);
+    CHECK(fast.code() == full.code());
+    CHECK(fast.error().message == full.error().message);
+    CHECK(fast.error().message.starts_with("item 3: "));
+  }
+
+  // UTF-8 is the encoder's to check (api/validation_limits.hpp).
+  auto bad_text = at_item_3([](auto& in) { in.body = "\xC3"; });
+  CHECK(codex::api::detail::validate_batch_limits(bad_text));
+  CHECK(codex::validate_batch(bad_text).code() == errc::invalid_utf8);
 }
