@@ -29,8 +29,10 @@ class fragments {
     return *this;
   }
   fragments& boolean(bool v) { return literal(v ? "true" : "false"); }
-  fragments& strings(std::span<const std::string> items);
-  fragments& metadata(const codex::metadata& items);
+  fragments& strings(std::span<const std::string> items);  ///< [items]
+  fragments& joined(std::span<const std::string> items);   ///< the items without their brackets
+  fragments& metadata(const codex::metadata& items);       ///< {members}
+  fragments& members(const codex::metadata& items);        ///< the members without their braces
 
   std::error_code finish() {
     if (error_) out_.resize(mark_);
@@ -43,17 +45,19 @@ class fragments {
   std::error_code error_;
 };
 
-fragments& fragments::strings(std::span<const std::string> items) {
-  literal("[");
+fragments& fragments::strings(std::span<const std::string> items) { return literal("[").joined(items).literal("]"); }
+
+fragments& fragments::joined(std::span<const std::string> items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) literal(",");
     string(items[i]);
   }
-  return literal("]");
+  return *this;
 }
 
-fragments& fragments::metadata(const codex::metadata& items) {
-  literal("{");
+fragments& fragments::metadata(const codex::metadata& items) { return literal("{").members(items).literal("}"); }
+
+fragments& fragments::members(const codex::metadata& items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) literal(",");
     const auto& [key, value] = items[i];
@@ -71,7 +75,7 @@ fragments& fragments::metadata(const codex::metadata& items) {
         },
         value);
   }
-  return literal("}");
+  return *this;
 }
 
 // About the encoded size of an input (exact when nothing needs escaping and numbers
@@ -87,12 +91,13 @@ std::size_t size_hint(const document_input& input) {
   return n;
 }
 
+// Each run of fixed text between two values is one append (a batch has thousands).
 void write_input(fragments& w, const document_input& input) {
-  w.literal("{");
-  if (input.id) w.literal(R"("id":)").string(*input.id).literal(",");
-  w.literal(R"("title":)").string(input.title).literal(R"(,"body":)").string(input.body);
-  w.literal(R"(,"tags":)").strings(input.tags).literal(R"(,"metadata":)").metadata(input.metadata);
-  w.literal(input.is_public ? R"(,"public":true})" : R"(,"public":false})");
+  if (input.id) w.literal(R"({"id":)").string(*input.id).literal(R"(,"title":)");
+  else w.literal(R"({"title":)");
+  w.string(input.title).literal(R"(,"body":)").string(input.body);
+  w.literal(R"(,"tags":[)").joined(input.tags).literal(R"(],"metadata":{)").members(input.metadata);
+  w.literal(input.is_public ? R"(},"public":true})" : R"(},"public":false})");
 }
 
 }  // namespace
