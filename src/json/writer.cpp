@@ -129,6 +129,13 @@ constexpr std::array<bool, 256> plain_ascii = [] {
   return t;
 }();
 
+// A default-made std::error_code calls std::system_category(), out of line, each time:
+// a batch's strings are hundreds of successes. This one is made once, then copied.
+const std::error_code& success() noexcept {
+  static const std::error_code ok;
+  return ok;
+}
+
 // Short strings (names, tags, titles, ids) are most of a batch's strings, and for them
 // the general path's setup (the wide scans, the tail's copy, four appends) costs more
 // than the text: checked and copied in one byte loop into `quoted`, then appended in
@@ -288,7 +295,7 @@ bool detail::use_wide_scan(bool wanted) noexcept {
 // a longer one takes one scan, then one copy. A string with an escape is copied whole up to it, then escaped byte by byte from there. Only text
 // that is not all ASCII is validated as UTF-8 (by simdjson's run-time kernel).
 std::error_code append_quoted(std::string& out, std::string_view text) {
-  if (append_short_plain(out, text)) return {};
+  if (append_short_plain(out, text)) return success();
   const char* p = text.data();
   const std::size_t n = text.size();
   const text_scan scan = scan_text(p, n);
@@ -298,7 +305,7 @@ std::error_code append_quoted(std::string& out, std::string_view text) {
   out.append(p, scan.first_escape);
   if (scan.first_escape < n) append_escaped_from(out, p, n, scan.first_escape);
   out.push_back('"');
-  return {};
+  return success();
 }
 
 // The shortest text that reads back as the same double; one that looks like an integer
