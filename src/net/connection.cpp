@@ -49,26 +49,33 @@ connection::connection(asio::io_context::executor_type executor, tls_context& tl
 connection::~connection() = default;
 
 asio::awaitable<exchange_outcome> connection::exchange(const http_request* request, std::string_view preset_fields,
-                                                       clock::time_point deadline, exchange_limits limits) {
+                                                       clock::time_point deadline, exchange_limits limits,
+                                                       bool caller_cancellable) {
+  // The pool hands the connection to calls on any thread: its I/O and its watchdog
+  // run on its strand. A caller that can be cancelled and is not on it stays where it
+  // is, and the exchange runs apart (exchange_apart). Decided here, in a plain
+  // function, so that the exchange's own frame holds no second outcome.
+  if (caller_cancellable && !strand_.running_in_this_thread())
+    return exchange_apart(request, preset_fields, deadline, limits);
+  return exchange_here(request, preset_fields, deadline, limits);
+}
+
+asio::awaitable<exchange_outcome> connection::exchange_here(const http_request* request, std::string_view preset_fields,
+                                                            clock::time_point deadline, exchange_limits limits) {
   exchange_outcome outcome;
   // The transport checked this head (codec::check_request_head) before it took the
   // connection: a refused one never gets here.
   write_buffer_.clear();
   codec::append_request_head(*request, host_header_, preset_fields, write_buffer_);
-  // The pool hands the connection to calls on any thread: its I/O and its watchdog
-  // run on its strand. Already there (the caller's last exchange ended on it), there
-  // is nothing to await (not even an operation's frame). A caller that can be
-  // cancelled stays where it is, and the exchange runs apart (exchange_apart).
-  if (!strand_.running_in_this_thread()) {
-    if ((co_await asio::this_coro::cancellation_state).slot().is_connected())
-      co_return co_await exchange_apart(request, preset_fields, deadline, limits);
-    co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
-  }
+  // Already on the strand (the caller's last exchange ended on it), there is nothing
+  // to await (not even an operation's frame).
+  if (!strand_.running_in_this_thread()) co_await asio::dispatch(asio::bind_executor(strand_, asio::use_awaitable));
   busy_ = true;
   timed_out_ = false;
   auto fail = [&](error_info failure) {
     reusable_ = false;
     busy_ = false;
+    reader_.reset();
     outcome.response = std::move(failure);
     return std::move(outcome);
   };
@@ -83,8 +90,11 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   outcome.request_written = true;
   if (auto [ec, written] = co_await asio::async_write(stream_, buffers, on_strand_); ec) co_return fail({.code = classify(ec)});
 
-  codec::response_reader reader({.max_body = limits.max_body, .max_header = limits.max_header},
-                                request->method == http_method::head);
+  // The reader lives in the connection, not in this frame: with its parser's storage it
+  // is a kilobyte, and the frame then fits Asio's per-thread cache of recycled frames.
+  codec::response_reader& reader = reader_.emplace(
+      codec::response_reader::limits{.max_body = limits.max_body, .max_header = limits.max_header},
+      request->method == http_method::head);
   bool started = false;
   std::error_code ec;
   while (!ec && !reader.done()) {
@@ -106,6 +116,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request* reque
   last_used_at_ = clock::now();
   busy_ = false;  // the watchdog stays armed for the next exchange (see quiesce())
   outcome.response = reader.release();
+  reader_.reset();
   co_return outcome;
 }
 
@@ -126,7 +137,7 @@ asio::awaitable<exchange_outcome> connection::exchange_apart(const http_request*
     asio::cancellation_slot slot;
     ~clear_on_exit() { slot.clear(); }
   } guard{caller_slot};
-  co_return co_await asio::co_spawn(strand_, exchange(request, preset_fields, deadline, limits),
+  co_return co_await asio::co_spawn(strand_, exchange_here(request, preset_fields, deadline, limits),
                                     asio::bind_cancellation_slot(forward->slot(), asio::use_awaitable));
 }
 

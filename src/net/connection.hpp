@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace codex::net {
@@ -62,11 +63,13 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Connects if needed, writes the request and reads one response, all before
   /// `deadline`. Ends on the connection's strand — or, for a caller whose cancellation
-  /// slot is connected, where the caller was (cancelling it is then safe from the
-  /// caller's own executor). The request must outlive the call, and its head must be
-  /// one codec::check_request_head() accepted.
+  /// slot is connected (`caller_cancellable`, to be awaited at once by that caller),
+  /// where the caller was: cancelling it is then safe from the caller's own executor.
+  /// The request must outlive the call, and its head must be one
+  /// codec::check_request_head() accepted.
   asio::awaitable<exchange_outcome> exchange(const http_request* request, std::string_view preset_fields,
-                                             clock::time_point deadline, exchange_limits limits);
+                                             clock::time_point deadline, exchange_limits limits,
+                                             bool caller_cancellable);
 
   /// Whether the connection may carry another request (no error, no timeout, no
   /// cancellation, no "Connection: close", no stray bytes, ssl stream intact).
@@ -87,8 +90,11 @@ class connection : public std::enable_shared_from_this<connection> {
   clock::time_point last_used_at() const noexcept { return last_used_at_; }
 
  private:
-  /// exchange() as a coroutine of its own on the strand, the caller's cancellation
-  /// posted to it (see connection.cpp).
+  /// The exchange, in the caller's coroutine (moved onto the strand first).
+  asio::awaitable<exchange_outcome> exchange_here(const http_request* request, std::string_view preset_fields,
+                                                  clock::time_point deadline, exchange_limits limits);
+  /// exchange_here() as a coroutine of its own on the strand, the caller's
+  /// cancellation posted to it (see connection.cpp).
   asio::awaitable<exchange_outcome> exchange_apart(const http_request* request, std::string_view preset_fields,
                                                    clock::time_point deadline, exchange_limits limits);
 
@@ -127,6 +133,7 @@ class connection : public std::enable_shared_from_this<connection> {
   tls_stream stream_;
   asio::steady_timer watchdog_;
 
+  std::optional<codec::response_reader> reader_;  ///< the response being read (see exchange_here)
   std::vector<char> read_buffer_;
   std::size_t read_begin_ = 0;
   std::size_t read_end_ = 0;
