@@ -3,6 +3,8 @@
 
 #include <codex/json/decode.hpp>
 
+#include <algorithm>
+
 namespace codex::json {
 using detail::failure;
 using simdjson::ondemand::object;
@@ -57,7 +59,8 @@ bool read_item(value v, batch_item_result& out, failure& f) {
 }  // namespace
 
 result<batch_result> decode_batch_result(const std::string& body) {
-  return detail::decode_object<batch_result>(body, "batch", [](object& root, batch_result& out, failure& f) {
+  const std::size_t body_size = body.size();
+  return detail::decode_object<batch_result>(body, "batch", [body_size](object& root, batch_result& out, failure& f) {
     bool have_results = false;
     for (auto member : root) {
       simdjson::ondemand::field entry;
@@ -67,6 +70,10 @@ result<batch_result> decode_batch_result(const std::string& body) {
       if (key == "results") {
         simdjson::ondemand::array array;
         if (f.set("results", item.get_array().get(array))) return;
+        // Room for every result at once, not regrown as they come: a result takes at
+        // least 23 bytes ({"index":0,"status":0},), and a batch has at most
+        // max_batch_items of them.
+        out.results.reserve(std::min(body_size / 23 + 1, document_limits::max_batch_items));
         for (auto element : array) {
           value v;
           if (f.set("results", std::move(element).get(v)) || !read_item(v, out.results.emplace_back(), f)) return;

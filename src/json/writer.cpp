@@ -194,23 +194,35 @@ struct text_scan {
 // One pass over the text: 64, then 16 bytes at a time, the last few from a padded
 // copy; it stops at the first byte to escape.
 #if defined(CODEX_JSON_AVX2_SCAN)
+// 0xFF in each byte of the 32 at `p` that is below ' ' as a signed byte (a control
+// character or part of a multi-byte one), '"' or '\\'.
+__attribute__((target("avx2"), always_inline)) inline __m256i flagged_bytes(const char* p) noexcept {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(' '), v),
+                         _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')), _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))));
+}
+
 // The 64-byte loop with 32-byte registers, on CPUs that have them (chosen at run time:
 // the library is built for baseline x86-64): half the instructions a byte of SSE2's.
 __attribute__((target("avx2"))) std::size_t skip_plain_avx2(const char* p, std::size_t n, std::uint32_t& non_ascii) noexcept {
   // As signed bytes, both the control characters and every byte of a multi-byte
   // character are below ' ': one comparison flags both, and only a flagged block is
   // looked at again to tell them apart.
-  const __m256i space = _mm256_set1_epi8(' '), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
   const __m256i below_space = _mm256_set1_epi8(0x1F);
+  const __m256i all = _mm256_set1_epi8(-1);
   std::size_t i = 0;
+  // 128 plain bytes an iteration (a body's usual run); the first flagged block ends it,
+  // and the 64-byte loop below looks at it.
+  for (; i + 128 <= n; i += 128) {
+    const __m256i any = _mm256_or_si256(_mm256_or_si256(flagged_bytes(p + i), flagged_bytes(p + i + 32)),
+                                        _mm256_or_si256(flagged_bytes(p + i + 64), flagged_bytes(p + i + 96)));
+    if (!_mm256_testz_si256(any, all)) break;
+  }
   for (; i + 64 <= n; i += 64) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
-    const __m256i flagged_a = _mm256_or_si256(_mm256_cmpgt_epi8(space, a),
-                                              _mm256_or_si256(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(a, backslash)));
-    const __m256i flagged_b = _mm256_or_si256(_mm256_cmpgt_epi8(space, b),
-                                              _mm256_or_si256(_mm256_cmpeq_epi8(b, quote), _mm256_cmpeq_epi8(b, backslash)));
-    if (_mm256_testz_si256(_mm256_or_si256(flagged_a, flagged_b), _mm256_set1_epi8(-1))) continue;
+    if (_mm256_testz_si256(_mm256_or_si256(flagged_bytes(p + i), flagged_bytes(p + i + 32)), all)) continue;
     non_ascii |= static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(a, b)));
     // A control character (< 0x20 unsigned), '"' or '\\' in either half?
     const __m256i control = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(a, below_space), below_space),
