@@ -20,30 +20,12 @@ error_info to_error(const failure& f, std::string_view model) {
   return error_info{.code = make_error_code(errc::decode_error), .message = std::move(message)};
 }
 
-// A string without escapes (nearly every string of the API) is copied straight from
-// the JSON text and the value left unconsumed: the object or array iterator steps over
-// a scalar it was not asked for. The general path would unescape it into simdjson's
-// string buffer first, and copy it from there.
-bool read(value v, std::string& out, std::string_view field, failure& f) {
-  const char* raw = v.raw_json_token().data();
-  if (raw[0] == '"') {
-    const std::size_t n = plain_length(raw + 1);
-    if (raw[n + 1] == '"') {  // no escape: the text is its own value, UTF-8 checked by stage 1
-      out.assign(raw + 1, n);
-      return true;
-    }
-  }
+bool read_escaped(value v, std::string& out, std::string_view field, failure& f) {
   std::string_view text;
   if (f.set(field, v.get_string().get(text))) return false;
   out.assign(text);
   return true;
 }
-
-bool read(value v, std::int64_t& out, std::string_view field, failure& f) {
-  return !f.set(field, v.get_int64().get(out));
-}
-
-bool read(value v, bool& out, std::string_view field, failure& f) { return !f.set(field, v.get_bool().get(out)); }
 
 bool read_optional(value v, std::optional<std::string>& out, std::string_view field, failure& f) {
   bool is_null = false;

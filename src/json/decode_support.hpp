@@ -40,9 +40,35 @@ T& reused_slot(std::vector<T>& items, std::size_t index) {
 // Each read assigns `out` and returns true on success; on failure it records where.
 // `out` may hold a previous decode: what it holds is reused (strings, vectors and
 // their elements keep their capacity) and what the JSON does not name is reset.
-bool read(simdjson::ondemand::value value, std::string& out, std::string_view field, failure& f);
-bool read(simdjson::ondemand::value value, std::int64_t& out, std::string_view field, failure& f);
-bool read(simdjson::ondemand::value value, bool& out, std::string_view field, failure& f);
+
+/// A string with an escape: unescaped by simdjson (read() takes the rest inline).
+bool read_escaped(simdjson::ondemand::value value, std::string& out, std::string_view field, failure& f);
+
+/// A string without escapes (nearly every string of the API) is copied straight from
+/// the JSON text and the value left unconsumed: the object or array iterator steps over
+/// a scalar it was not asked for. The general path would unescape it into simdjson's
+/// string buffer first, and copy it from there. Inline, as the integer read below:
+/// the decoders read thousands a page, and a call costs more than the read.
+inline bool read(simdjson::ondemand::value value, std::string& out, std::string_view field, failure& f) {
+  const char* raw = value.raw_json_token().data();
+  if (raw[0] == '"') {
+    const std::size_t n = plain_length(raw + 1);
+    if (raw[n + 1] == '"') {  // no escape: the text is its own value, UTF-8 checked by stage 1
+      out.assign(raw + 1, n);
+      return true;
+    }
+  }
+  return read_escaped(value, out, field, f);
+}
+
+inline bool read(simdjson::ondemand::value value, std::int64_t& out, std::string_view field, failure& f) {
+  return !f.set(field, value.get_int64().get(out));
+}
+
+inline bool read(simdjson::ondemand::value value, bool& out, std::string_view field, failure& f) {
+  return !f.set(field, value.get_bool().get(out));
+}
+
 bool read_optional(simdjson::ondemand::value value, std::optional<std::string>& out, std::string_view field, failure& f);
 bool read(simdjson::ondemand::value value, std::vector<std::string>& out, std::string_view field, failure& f);
 bool read(simdjson::ondemand::value value, metadata& out, std::string_view field, failure& f);
