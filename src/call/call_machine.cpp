@@ -190,8 +190,7 @@ action call_machine::decide(attempt_result result, clock::time_point now, action
 
 action call_machine::finish(attempt_result result, action effects) {
   phase_ = phase::done;
-  outcome_.response = std::move(result);
-  outcome_.retry_after = retry_after_;
+  outcome_.emplace(call_outcome{.response = std::move(result), .retry_after = retry_after_});
   effects.next = step::done;
   return effects;
 }

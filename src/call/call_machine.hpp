@@ -136,8 +136,8 @@ class call_machine {
   const limit::slot& slot() const noexcept { return slot_; }
   call_report& report() noexcept { return report_; }
   const call_plan& plan() const noexcept { return plan_; }
-  /// After step::done.
-  call_outcome take_outcome() noexcept { return std::move(outcome_); }
+  /// After step::done (before it, an io_error).
+  call_outcome take_outcome() noexcept { return outcome_ ? std::move(*outcome_) : call_outcome{}; }
 
  private:
   enum class phase : std::uint8_t { idle, getting_token, getting_slot, waiting_for_slot, sending, backing_off, done };
@@ -160,7 +160,9 @@ class call_machine {
   clock::time_point slot_asked_at_{};  ///< the first ask of this attempt: retakes of a stale slot count in its wait
   std::optional<std::chrono::milliseconds> retry_after_;  ///< of the last response
   bool resent_after_401_ = false;
-  call_outcome outcome_;
+  /// Empty until the call is done: a job moves several times on its way into the
+  /// driver's frame, and an empty optional moves for nothing, a result for an error_info.
+  std::optional<call_outcome> outcome_;
 };
 
 /// The retry classification's view of one attempt's result (Retry-After already parsed).
