@@ -58,9 +58,11 @@ void header_list::erase(std::string_view name) {
 }
 
 std::optional<std::string_view> header_list::find(std::string_view name) const noexcept {
+  // Looked up a few times a response (Retry-After, the rate limit's fields): the sizes
+  // are compared before any view is made.
   for (const auto& e : entries_) {
-    auto [field_name, value] = at(e);
-    if (iequals(field_name, name)) return value;
+    if (e.name_size == name.size() && iequals(std::string_view(text_.data() + e.name_at, e.name_size), name))
+      return std::string_view(text_.data() + e.value_at, e.value_size);
   }
   return std::nullopt;
 }
