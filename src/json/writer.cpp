@@ -304,8 +304,9 @@ bool detail::use_wide_scan(bool wanted) noexcept {
 }
 
 // Most strings hold nothing to escape: a short one is checked and copied in one loop;
-// a longer one takes one scan, then one copy. A string with an escape is copied whole up to it, then escaped byte by byte from there. Only text
-// that is not all ASCII is validated as UTF-8 (by simdjson's run-time kernel).
+// a longer one takes one scan, then one copy. A string with an escape is copied whole
+// up to it, then escaped byte by byte from there. Only text that is not all ASCII is
+// validated as UTF-8 (by simdjson's run-time kernel).
 std::error_code append_quoted(std::string& out, std::string_view text) {
   if (append_short_plain(out, text)) return success();
   const char* p = text.data();
