@@ -121,11 +121,11 @@ bool wide_is_ascii(const char* p) noexcept {
 }
 #endif
 
-// Bytes that a JSON string holds as themselves and that need no UTF-8 check: printable
-// ASCII but '"' and '\\'.
+// Bytes that a JSON string holds as themselves and that need no UTF-8 check: the
+// ASCII bytes escape_table leaves as they are.
 constexpr std::array<bool, 256> plain_ascii = [] {
   std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  for (int c = 0; c < 0x80; ++c) t[c] = escape_table[c] == 0;
   return t;
 }();
 
