@@ -32,7 +32,7 @@ constexpr std::size_t max_connect_response_header = 16 * 1024;
 connection::connection(asio::io_context::executor_type executor, tls_context& tls, const url& origin,
                        const proxy_route* proxy)
     : strand_(asio::make_strand(executor)),
-      on_strand_(asio::bind_executor(strand_, asio::experimental::as_tuple(asio::use_awaitable))),
+      on_strand_(asio::bind_executor(strand_ref(strand_), asio::experimental::as_tuple(asio::use_awaitable))),
       tls_(tls),
       origin_(origin),
       proxy_(proxy),

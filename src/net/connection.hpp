@@ -3,6 +3,7 @@
 
 #include "net/http_codec.hpp"
 #include "net/proxy.hpp"
+#include "net/strand_ref.hpp"
 #include "net/tls_context.hpp"
 
 #include <codex/net/http_message.hpp>
@@ -121,10 +122,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::error_code classify(const std::error_code& io_error) const;
 
   using on_strand_token =
-      asio::executor_binder<asio::experimental::as_tuple_t<asio::use_awaitable_t<>>, strand_type>;
+      asio::executor_binder<asio::experimental::as_tuple_t<asio::use_awaitable_t<>>, strand_ref>;
 
   strand_type strand_;
-  on_strand_token on_strand_;  ///< every operation's completion token: resumes on the strand
+  on_strand_token on_strand_;  ///< every operation's completion token: resumes on the strand (by reference: see strand_ref)
   tls_context& tls_;
   const url& origin_;
   const proxy_route* proxy_;
