@@ -8,20 +8,30 @@
 namespace codex {
 namespace {
 
+using call::delivery;
+
 result<std::string> raw_body(const std::string& body) { return std::string(body); }
+
+// Each written once, over how it delivers (see call::delivery).
+template <delivery how>
+asio::awaitable<call::delivered<codex::account, how>> account_call(client& api) {
+  return api::detail::typed_call<codex::account, how>(call::session_of(api), api_request{.path = "/account"},
+                                                      &json::decode_account);
+}
+
+template <delivery how>
+asio::awaitable<call::delivered<std::string, how>> schema_call(client& api) {
+  return api::detail::typed_call<std::string, how>(call::session_of(api), api_request{.path = "/schema"}, &raw_body);
+}
 
 }  // namespace
 
-asio::awaitable<result<codex::account>> client::try_account() {
-  return api::detail::typed_call<codex::account>(call::session_of(*this), api_request{.path = "/account"}, &json::decode_account);
-}
+asio::awaitable<result<codex::account>> client::try_account() { return account_call<delivery::as_result>(*this); }
 
-asio::awaitable<codex::account> client::account() { return detail::value_or_throw(try_account()); }
+asio::awaitable<codex::account> client::account() { return account_call<delivery::or_throw>(*this); }
 
-asio::awaitable<result<std::string>> client::try_schema() {
-  return api::detail::typed_call<std::string>(call::session_of(*this), api_request{.path = "/schema"}, &raw_body);
-}
+asio::awaitable<result<std::string>> client::try_schema() { return schema_call<delivery::as_result>(*this); }
 
-asio::awaitable<std::string> client::schema() { return detail::value_or_throw(try_schema()); }
+asio::awaitable<std::string> client::schema() { return schema_call<delivery::or_throw>(*this); }
 
 }  // namespace codex

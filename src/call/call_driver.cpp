@@ -97,8 +97,8 @@ result<T> decode_response(attempt_result response, decoder<T> decode) {
   return info;
 }
 
-template <class T>
-asio::awaitable<result<T>> drive(call_job job, decoder<T> decode) {
+template <class T, delivery how>
+asio::awaitable<delivered<T, how>> drive(call_job job, decoder<T> decode) {
   call_machine& machine = job.machine;
   const call_resources& with = *job.with;
   machine.report().path = std::string_view(job.request.target).substr(job.path_at, job.path_size);  // the job moves no more
@@ -146,21 +146,25 @@ asio::awaitable<result<T>> drive(call_job job, decoder<T> decode) {
       case step::done:
         if constexpr (std::is_same_v<T, net::http_response>) {
           (void)decode;
-          co_return finish(job, machine.take_outcome());
+          co_return deliver<how>(finish(job, machine.take_outcome()));
         } else {
-          co_return decode_response(finish(job, machine.take_outcome()), decode);
+          co_return deliver<how>(decode_response(finish(job, machine.take_outcome()), decode));
         }
     }
   }
 }
 
-// Every model a call returns.
+// Every model a call returns, in both deliveries (the raw response only as a result).
 template asio::awaitable<result<net::http_response>> drive(call_job, decoder<net::http_response>);
-template asio::awaitable<result<account>> drive(call_job, decoder<account>);
-template asio::awaitable<result<std::string>> drive(call_job, decoder<std::string>);
-template asio::awaitable<result<document>> drive(call_job, decoder<document>);
-template asio::awaitable<result<page<document>>> drive(call_job, decoder<page<document>>);
-template asio::awaitable<result<batch_result>> drive(call_job, decoder<batch_result>);
-template asio::awaitable<result<batch_get_result>> drive(call_job, decoder<batch_get_result>);
+#define CODEX_DRIVE_BOTH(T)                                                                   \
+  template asio::awaitable<result<T>> drive<T, delivery::as_result>(call_job, decoder<T>); \
+  template asio::awaitable<T> drive<T, delivery::or_throw>(call_job, decoder<T>);
+CODEX_DRIVE_BOTH(account)
+CODEX_DRIVE_BOTH(std::string)
+CODEX_DRIVE_BOTH(document)
+CODEX_DRIVE_BOTH(page<document>)
+CODEX_DRIVE_BOTH(batch_result)
+CODEX_DRIVE_BOTH(batch_get_result)
+#undef CODEX_DRIVE_BOTH
 
 }  // namespace codex::call
