@@ -39,7 +39,7 @@ session::session(session_parts parts)
                  .report_calls = true,
                  .errors_from_status = true} {}
 
-result<call_job> session::prepare(api_request request) {
+result<call_job> session::prepare(api_request&& request) {
   if (request.method == net::http_method::post && (request.idempotent || request.idempotency_key)) {
     if (!request.idempotency_key) {
       auto key = retry::make_idempotency_key();

@@ -56,8 +56,9 @@ class session : public std::enable_shared_from_this<session> {
 
   /// The request made into a job for the driver: the Idempotency-Key of a replay-safe
   /// POST (made here when asked for), the base URL's path prefix and the query, the
-  /// plan. Errors: those found before anything is sent (no idempotency key could be made).
-  result<call_job> prepare(api_request request);
+  /// plan. The request's parts are moved into the job (the request is left empty).
+  /// Errors: those found before anything is sent (no idempotency key could be made).
+  result<call_job> prepare(api_request&& request);
 
   /// The raw call: a 2xx response as is, any other outcome its typed error.
   asio::awaitable<result<net::http_response>> execute(api_request request);
